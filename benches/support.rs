@@ -1,0 +1,141 @@
+//! Shared by the HTTP benchmarks: a release server on a fresh SQLite file, a bounded load
+//! loop with per-request latencies, and the figures printed the same way.
+
+#![allow(dead_code)]
+
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use zhiban::config::{SecretPolicy, Settings};
+use zhiban::db::{self, DbPool};
+use zhiban::startup::Application;
+
+pub const SECRET: &str = "bench-secret-0123456789abcdef0123456789abcdef";
+
+pub struct Server {
+    pub base: String,
+    pub pool: DbPool,
+    pub dir: std::path::PathBuf,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+pub async fn start(name: &str) -> Server {
+    start_with(name, &[]).await
+}
+
+/// As [`start`], with more settings from `extra` (name, value).
+pub async fn start_with(name: &str, extra: &[(&str, &str)]) -> Server {
+    let dir = std::env::temp_dir().join(format!("zhiban-bench-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let url = format!("sqlite://{}", dir.join("bench.db").display());
+    let settings = Settings::from_lookup(
+        |k| match k {
+            "DATABASE_URL" => Some(url.clone()),
+            "ZHIBAN_JWT_SECRET" => Some(SECRET.to_owned()),
+            "ZHIBAN_WORKER" => Some("off".to_owned()),
+            other => extra.iter().find(|(k, _)| *k == other).map(|(_, v)| (*v).to_owned()),
+        },
+        SecretPolicy::Required,
+    )
+    .unwrap();
+    let location = settings.database.clone();
+    let pool = tokio::task::spawn_blocking(move || {
+        let pool = db::connect(&location, 8).unwrap();
+        db::run_migrations(&mut pool.get().unwrap()).unwrap();
+        pool
+    })
+    .await
+    .unwrap();
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let app = Application::build_with(settings, pool.clone(), listener).unwrap();
+    let base = format!("http://127.0.0.1:{}", app.port());
+    tokio::spawn(app.run_until_stopped());
+    Server { base, pool, dir }
+}
+
+pub struct Figures {
+    pub label: String,
+    pub requests: usize,
+    pub errors: usize,
+    pub elapsed: Duration,
+    pub latencies: Vec<Duration>,
+}
+
+impl Figures {
+    pub fn per_second(&self) -> f64 {
+        self.requests as f64 / self.elapsed.as_secs_f64()
+    }
+
+    fn percentile(&self, p: f64) -> Duration {
+        let mut sorted = self.latencies.clone();
+        sorted.sort();
+        sorted.get(((sorted.len() as f64 * p).ceil() as usize).saturating_sub(1)).copied().unwrap_or_default()
+    }
+
+    pub fn print(&self, baseline: Option<&Figures>) {
+        let ratio = baseline
+            .map(|b| format!("  {:>5.1}% of /health", 100.0 * self.per_second() / b.per_second()))
+            .unwrap_or_default();
+        println!(
+            "{:<28} {:>7} req  {:>9.0} req/s  p50 {:>7.2} ms  p99 {:>7.2} ms  errors {}{}",
+            self.label,
+            self.requests,
+            self.per_second(),
+            self.percentile(0.50).as_secs_f64() * 1e3,
+            self.percentile(0.99).as_secs_f64() * 1e3,
+            self.errors,
+            ratio
+        );
+    }
+}
+
+/// Runs `requests` calls of `call(i)` over `concurrency` workers; `call` returns whether the
+/// answer was a success.
+pub async fn load<F, Fut>(label: &str, requests: usize, concurrency: usize, call: F) -> Figures
+where
+    F: Fn(usize) -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = bool> + Send,
+{
+    let call = Arc::new(call);
+    let next = Arc::new(AtomicUsize::new(0));
+    let started = Instant::now();
+    let mut workers = Vec::new();
+    for _ in 0..concurrency {
+        let (call, next) = (call.clone(), next.clone());
+        workers.push(tokio::spawn(async move {
+            let mut latencies = Vec::new();
+            let mut errors = 0;
+            loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                if i >= requests {
+                    break;
+                }
+                let t = Instant::now();
+                if !call(i).await {
+                    errors += 1;
+                }
+                latencies.push(t.elapsed());
+            }
+            (latencies, errors)
+        }));
+    }
+    let mut latencies = Vec::with_capacity(requests);
+    let mut errors = 0;
+    for w in workers {
+        let (l, e) = w.await.unwrap();
+        latencies.extend(l);
+        errors += e;
+    }
+    Figures { label: label.to_owned(), requests, errors, elapsed: started.elapsed(), latencies }
+}
+
+pub fn client() -> reqwest::Client {
+    reqwest::Client::builder().pool_max_idle_per_host(256).build().unwrap()
+}

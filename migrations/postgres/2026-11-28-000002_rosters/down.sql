@@ -1,0 +1,11 @@
+DROP TABLE outbox;
+ALTER TABLE committees DROP COLUMN webhook_secret;
+ALTER TABLE committees DROP COLUMN webhook_url;
+DROP TABLE calendar_feeds;
+DROP TABLE leave_requests;
+DROP TABLE swap_requests;
+DROP TABLE roster_changes;
+DROP TABLE assignments;
+DROP TABLE shifts;
+DROP TABLE rosters;
+DROP TABLE shift_templates;

@@ -1,0 +1,9 @@
+DROP TABLE audit_events;
+DROP TABLE calendar_days;
+DROP TABLE calendar_years;
+DROP TABLE login_attempts;
+DROP TABLE refresh_tokens;
+DROP TABLE coordinator_venues;
+DROP TABLE members;
+DROP TABLE venues;
+DROP TABLE committees;

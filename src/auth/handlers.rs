@@ -1,0 +1,229 @@
+use actix_web::{HttpRequest, HttpResponse, post, web};
+use chrono::Duration;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_actix_web::service_config::ServiceConfig;
+
+use super::tokens::{JwtKeys, REFRESH_TOKEN_TTL_DAYS, random_token, sha256_hex};
+use super::{password, queries, throttle};
+use crate::db::{self, DbConnection, DbPool};
+use crate::domain::{Phone, Role, Roles};
+use crate::error::{ApiError, ErrorCode, Problem};
+
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(login).service(refresh).service(logout);
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LoginRequest {
+    /// Mobile number, e.g. `13800000001`.
+    pub phone: String,
+    pub password: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RefreshRequest {
+    pub refresh_token: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TokenPair {
+    /// JWT for `Authorization: Bearer …`, valid `expires_in` seconds.
+    pub access_token: String,
+    /// Always `Bearer`.
+    pub token_type: &'static str,
+    pub expires_in: i64,
+    /// Single-use: each refresh returns a new one. Presenting a used one ends the session.
+    pub refresh_token: String,
+    pub refresh_expires_at: chrono::DateTime<chrono::Utc>,
+    pub member_id: i64,
+    pub roles: Vec<Role>,
+}
+
+/// Sign in with phone and password.
+#[utoipa::path(
+    tag = "auth",
+    request_body = LoginRequest,
+    responses(
+        (status = 200, description = "Signed in", body = TokenPair),
+        (status = 401, description = "`invalid_credentials`", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`account_inactive`", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "`login_throttled`, with Retry-After", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/auth/login")]
+async fn login(
+    req: HttpRequest,
+    pool: web::Data<DbPool>,
+    keys: web::Data<JwtKeys>,
+    body: web::Json<LoginRequest>,
+) -> Result<web::Json<TokenPair>, ApiError> {
+    let LoginRequest { phone, password: candidate } = body.into_inner();
+    // Unparseable phones still count against the address and give the same answer.
+    let phone = Phone::parse(&phone).map(|p| p.as_str().to_owned()).unwrap_or(phone);
+    let address = req.peer_addr().map(|a| a.ip().to_string()).unwrap_or_default();
+    let keys_throttle = throttle::ThrottleKeys::new(&phone, &address);
+
+    // Password hashing is CPU work: it runs on the blocking pool with the queries.
+    let account = db::run(&pool, move |conn| {
+        let now = db::now();
+        throttle::check(conn, &keys_throttle, now)?;
+        let account = queries::account_by_phone(conn, &phone)?;
+        let stored = account.as_ref().and_then(|a| a.password_hash.as_deref());
+        let matches = password::verify(&candidate, stored.unwrap_or_else(|| password::decoy_hash()));
+        match account {
+            Some(account) if matches && stored.is_some() => {
+                throttle::record_success(conn, &keys_throttle)?;
+                Ok(account)
+            }
+            _ => {
+                throttle::record_failure(conn, &keys_throttle, now)?;
+                Err(ErrorCode::InvalidCredentials.into())
+            }
+        }
+    })
+    .await?;
+    if !account.active {
+        return Err(ErrorCode::AccountInactive.into());
+    }
+    let roles = Roles::parse_list(&account.roles).map_err(|e| ApiError::unexpected(anyhow::anyhow!("{e}")))?;
+    let (member_id, committee_id) = (account.id, account.committee_id);
+    let (refresh_token, refresh_expires_at) =
+        db::run(&pool, move |conn| start_refresh_family(conn, committee_id, member_id)).await?;
+    token_pair(&keys, member_id, committee_id, &roles, refresh_token, refresh_expires_at)
+}
+
+/// Exchange a refresh token for a new pair. The old refresh token is spent.
+#[utoipa::path(
+    tag = "auth",
+    request_body = RefreshRequest,
+    responses(
+        (status = 200, description = "New tokens", body = TokenPair),
+        (status = 401, description = "`refresh_token_invalid` or `refresh_token_reused` (the whole session is revoked)", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`account_inactive`", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/auth/refresh")]
+async fn refresh(
+    pool: web::Data<DbPool>,
+    keys: web::Data<JwtKeys>,
+    body: web::Json<RefreshRequest>,
+) -> Result<web::Json<TokenPair>, ApiError> {
+    let presented = sha256_hex(body.refresh_token.trim());
+    // The reuse verdict must be committed even though the request fails, so the family
+    // revocation runs in its own transaction and the outcome is returned, not thrown.
+    let outcome = db::transaction(&pool, move |conn| rotate(conn, &presented)).await?;
+    match outcome {
+        Rotation::Rotated { member_id, committee_id, roles, token, expires_at } => {
+            token_pair(&keys, member_id, committee_id, &roles, token, expires_at)
+        }
+        Rotation::Refused(code) => Err(code.into()),
+    }
+}
+
+enum Rotation {
+    Rotated { member_id: i64, committee_id: i64, roles: Roles, token: String, expires_at: chrono::NaiveDateTime },
+    Refused(ErrorCode),
+}
+
+fn rotate(conn: &mut DbConnection, presented_hash: &str) -> Result<Rotation, ApiError> {
+    let now = db::now();
+    let Some(stored) = queries::refresh_token_by_hash(conn, presented_hash)? else {
+        return Ok(Rotation::Refused(ErrorCode::RefreshTokenInvalid));
+    };
+    if stored.revoked_at.is_some() {
+        return Ok(Rotation::Refused(ErrorCode::RefreshTokenInvalid));
+    }
+    if stored.used_at.is_some() || !queries::mark_refresh_token_used(conn, stored.id, now)? {
+        // A spent token came back: someone holds a copy. End every token of the family.
+        queries::revoke_family(conn, &stored.family, now)?;
+        tracing::warn!(member_id = stored.member_id, "refresh token reuse; session family revoked");
+        return Ok(Rotation::Refused(ErrorCode::RefreshTokenReused));
+    }
+    if stored.expires_at <= now {
+        return Ok(Rotation::Refused(ErrorCode::RefreshTokenInvalid));
+    }
+    let account = queries::account_by_id(conn, stored.committee_id, stored.member_id)?;
+    let Some(account) = account else {
+        return Ok(Rotation::Refused(ErrorCode::RefreshTokenInvalid));
+    };
+    if !account.active {
+        queries::revoke_family(conn, &stored.family, now)?;
+        return Ok(Rotation::Refused(ErrorCode::AccountInactive));
+    }
+    let roles = Roles::parse_list(&account.roles).map_err(|e| ApiError::unexpected(anyhow::anyhow!("{e}")))?;
+    let token = random_token();
+    let expires_at = now + Duration::days(REFRESH_TOKEN_TTL_DAYS);
+    queries::insert_refresh_token(
+        conn,
+        account.committee_id,
+        account.id,
+        &stored.family,
+        &sha256_hex(&token),
+        now,
+        expires_at,
+    )?;
+    Ok(Rotation::Rotated { member_id: account.id, committee_id: account.committee_id, roles, token, expires_at })
+}
+
+/// End the session the refresh token belongs to (every token of its family).
+#[utoipa::path(
+    tag = "auth",
+    request_body = RefreshRequest,
+    responses((status = 204, description = "Signed out (also when the token was already unknown)"))
+)]
+#[post("/auth/logout")]
+async fn logout(pool: web::Data<DbPool>, body: web::Json<RefreshRequest>) -> Result<HttpResponse, ApiError> {
+    let presented = sha256_hex(body.refresh_token.trim());
+    db::run(&pool, move |conn| {
+        if let Some(stored) = queries::refresh_token_by_hash(conn, &presented)? {
+            queries::revoke_family(conn, &stored.family, db::now())?;
+        }
+        Ok(())
+    })
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+fn start_refresh_family(
+    conn: &mut DbConnection,
+    committee_id: i64,
+    member_id: i64,
+) -> Result<(String, chrono::NaiveDateTime), ApiError> {
+    let now = db::now();
+    let token = random_token();
+    let expires_at = now + Duration::days(REFRESH_TOKEN_TTL_DAYS);
+    queries::insert_refresh_token(
+        conn,
+        committee_id,
+        member_id,
+        &random_token(),
+        &sha256_hex(&token),
+        now,
+        expires_at,
+    )?;
+    Ok((token, expires_at))
+}
+
+fn token_pair(
+    keys: &JwtKeys,
+    member_id: i64,
+    committee_id: i64,
+    roles: &Roles,
+    refresh_token: String,
+    refresh_expires_at: chrono::NaiveDateTime,
+) -> Result<web::Json<TokenPair>, ApiError> {
+    let roles: Vec<Role> = roles.iter().collect();
+    let (access_token, expires_in) = keys.issue(member_id, committee_id, roles.clone())?;
+    Ok(web::Json(TokenPair {
+        access_token,
+        token_type: "Bearer",
+        expires_in,
+        refresh_token,
+        refresh_expires_at: refresh_expires_at.and_utc(),
+        member_id,
+        roles,
+    }))
+}

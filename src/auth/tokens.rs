@@ -1,0 +1,79 @@
+//! Access tokens (JWT, HS256 pinned) and opaque refresh tokens (stored only as SHA-256).
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::config::JwtSecret;
+use crate::domain::Role;
+use crate::error::{ApiError, ErrorCode};
+
+pub const ACCESS_TOKEN_TTL_SECS: i64 = 15 * 60;
+pub const REFRESH_TOKEN_TTL_DAYS: i64 = 30;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AccessClaims {
+    /// Member id, as a string (RFC 7519 says `sub` is a string; jsonwebtoken checks it).
+    pub sub: String,
+    /// Committee id: every query of the request is scoped by it.
+    pub cid: i64,
+    pub roles: Vec<Role>,
+    pub iat: i64,
+    pub exp: i64,
+}
+
+/// Signing and verifying keys made once from the configured secret.
+pub struct JwtKeys {
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+    validation: Validation,
+}
+
+impl JwtKeys {
+    pub fn new(secret: &JwtSecret) -> Self {
+        // Only HS256 is accepted: a token claiming `none` or another algorithm is refused.
+        let mut validation = Validation::new(Algorithm::HS256);
+        validation.leeway = 5;
+        validation.set_required_spec_claims(&["exp", "sub"]);
+        Self {
+            encoding: EncodingKey::from_secret(secret.expose()),
+            decoding: DecodingKey::from_secret(secret.expose()),
+            validation,
+        }
+    }
+
+    pub fn issue(&self, member_id: i64, committee_id: i64, roles: Vec<Role>) -> Result<(String, i64), ApiError> {
+        let now = chrono::Utc::now().timestamp();
+        let claims = AccessClaims {
+            sub: member_id.to_string(),
+            cid: committee_id,
+            roles,
+            iat: now,
+            exp: now + ACCESS_TOKEN_TTL_SECS,
+        };
+        let token = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
+            .map_err(ApiError::unexpected)?;
+        Ok((token, ACCESS_TOKEN_TTL_SECS))
+    }
+
+    pub fn verify(&self, token: &str) -> Result<AccessClaims, ApiError> {
+        jsonwebtoken::decode::<AccessClaims>(token, &self.decoding, &self.validation).map(|data| data.claims).map_err(
+            |e| match e.kind() {
+                jsonwebtoken::errors::ErrorKind::ExpiredSignature => ErrorCode::TokenExpired.into(),
+                _ => ErrorCode::TokenInvalid.into(),
+            },
+        )
+    }
+}
+
+/// 256 random bits, URL-safe: refresh tokens, token families, calendar tokens.
+pub fn random_token() -> String {
+    let bytes: [u8; 32] = rand::random();
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+pub fn sha256_hex(s: &str) -> String {
+    hex::encode(Sha256::digest(s.as_bytes()))
+}

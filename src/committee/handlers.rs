@@ -1,0 +1,169 @@
+use actix_web::{get, patch, web};
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_actix_web::service_config::ServiceConfig;
+
+use crate::auth::{Admin, AuthUser};
+use crate::db::{self, DbConnection, DbPool};
+use crate::domain::{CommitteeSettings, Timezone, WebhookSecret, WebhookUrl};
+use crate::error::{ApiError, FieldChecks, Problem};
+use crate::schema::committees;
+
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(get_committee).service(update_committee);
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CommitteeView {
+    pub id: i64,
+    pub code: String,
+    pub name: String,
+    pub timezone: String,
+    pub settings: CommitteeSettings,
+    /// Where notifications are delivered (see the README, "Notifications").
+    pub webhook_url: Option<String>,
+    /// True when both the URL and the signing secret are set, so deliveries go out.
+    /// The secret itself is write-only and never shown.
+    pub webhook_configured: bool,
+}
+
+fn load(conn: &mut DbConnection, id: i64) -> Result<CommitteeView, ApiError> {
+    let (id, code, name, timezone, settings, webhook_url, has_secret) = committees::table
+        .find(id)
+        .select((
+            committees::id,
+            committees::code,
+            committees::name,
+            committees::timezone,
+            committees::settings,
+            committees::webhook_url,
+            committees::webhook_secret.is_not_null(),
+        ))
+        .first::<(i64, String, String, String, String, Option<String>, bool)>(conn)?;
+    let settings = serde_json::from_str(&settings).map_err(ApiError::unexpected)?;
+    let webhook_configured = webhook_url.is_some() && has_secret;
+    Ok(CommitteeView { id, code, name, timezone, settings, webhook_url, webhook_configured })
+}
+
+/// The caller's committee and its rules.
+#[utoipa::path(
+    tag = "committee",
+    responses((status = 200, body = CommitteeView), (status = 401, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = []))
+)]
+#[get("/committee")]
+async fn get_committee(user: AuthUser, pool: web::Data<DbPool>) -> Result<web::Json<CommitteeView>, ApiError> {
+    Ok(web::Json(db::run(&pool, move |conn| load(conn, user.committee_id)).await?))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateCommittee {
+    pub name: Option<String>,
+    /// IANA zone, e.g. Asia/Shanghai.
+    pub timezone: Option<String>,
+    /// Replaces the rules as a whole; omitted fields take their defaults.
+    pub settings: Option<CommitteeSettings>,
+    /// `http(s)://` URL that receives the notifications; `null` removes it (notifications
+    /// then wait, see the README).
+    #[serde(default, deserialize_with = "crate::json::present")]
+    #[schema(value_type = Option<String>)]
+    pub webhook_url: Option<Option<String>>,
+    /// Write-only HMAC-SHA256 key of the `X-Zhiban-Signature` header, 16–256 characters;
+    /// `null` clears it. Required while a `webhook_url` is set.
+    #[serde(default, deserialize_with = "crate::json::present")]
+    #[schema(value_type = Option<String>, write_only)]
+    pub webhook_secret: Option<Option<String>>,
+}
+
+/// Change the committee's name, time zone or rules (admin).
+#[utoipa::path(
+    tag = "committee",
+    request_body = UpdateCommittee,
+    responses(
+        (status = 200, body = CommitteeView),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[patch("/committee")]
+async fn update_committee(
+    Admin(admin): Admin,
+    pool: web::Data<DbPool>,
+    body: web::Json<UpdateCommittee>,
+) -> Result<web::Json<CommitteeView>, ApiError> {
+    let body = body.into_inner();
+    let mut checks = FieldChecks::new();
+    let name = body.name.as_deref().and_then(|n| checks.check("name", crate::domain::VenueName::parse(n)));
+    let timezone = body.timezone.as_deref().and_then(|t| checks.check("timezone", Timezone::parse(t)));
+    if let Some(Err((field, e))) = body.settings.as_ref().map(CommitteeSettings::validate) {
+        checks.push(&format!("settings.{field}"), e.reason, e.message);
+    }
+    let webhook_url = body.webhook_url.map(|u| u.and_then(|u| checks.check("webhook_url", WebhookUrl::parse(&u))));
+    let webhook_secret =
+        body.webhook_secret.map(|s| s.and_then(|s| checks.check("webhook_secret", WebhookSecret::parse(&s))));
+    checks.finish()?;
+    let settings = body.settings.map(|s| serde_json::to_string(&s)).transpose().map_err(ApiError::unexpected)?;
+    let committee_id = admin.committee_id;
+    let view = db::transaction(&pool, move |conn| {
+        let target = committees::table.find(committee_id);
+        diesel::update(target).set(committees::updated_at.eq(db::now())).execute(conn)?;
+        if let Some(name) = name {
+            diesel::update(target).set(committees::name.eq(name.into_inner())).execute(conn)?;
+        }
+        if let Some(tz) = timezone {
+            diesel::update(target).set(committees::timezone.eq(tz.0.name())).execute(conn)?;
+        }
+        if let Some(settings) = settings {
+            diesel::update(target).set(committees::settings.eq(settings)).execute(conn)?;
+        }
+        let webhook_changed = webhook_url.is_some() || webhook_secret.is_some();
+        if let Some(url) = webhook_url {
+            diesel::update(target)
+                .set(committees::webhook_url.eq(url.as_ref().map(WebhookUrl::as_str)))
+                .execute(conn)?;
+        }
+        if let Some(secret) = webhook_secret {
+            diesel::update(target)
+                .set(committees::webhook_secret.eq(secret.as_ref().map(WebhookSecret::expose)))
+                .execute(conn)?;
+        }
+        if webhook_changed {
+            let (url, secret) =
+                target
+                    .select((committees::webhook_url, committees::webhook_secret))
+                    .first::<(Option<String>, Option<String>)>(conn)?;
+            if url.is_some() && secret.is_none() {
+                return Err(ApiError::field(
+                    "webhook_secret",
+                    "required",
+                    "a webhook needs a signing secret of at least 16 characters",
+                ));
+            }
+            // The secret is never written to the audit trail; only that the webhook changed.
+            crate::audit::record(
+                conn,
+                committee_id,
+                Some(admin.member_id),
+                "committee.webhook_changed",
+                "committee",
+                Some(committee_id),
+                if url.is_some() { "configured" } else { "removed" },
+            )?;
+        }
+        crate::audit::record(
+            conn,
+            committee_id,
+            Some(admin.member_id),
+            "committee.updated",
+            "committee",
+            Some(committee_id),
+            "",
+        )?;
+        load(conn, committee_id)
+    })
+    .await?;
+    Ok(web::Json(view))
+}

@@ -1,0 +1,665 @@
+//! The staff side of items: the coordinators' queue and triage, members recording what they
+//! heard at reception, and the live inbox of the members on duty.
+
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use chrono::{Duration, NaiveDate};
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_actix_web::service_config::ServiceConfig;
+
+use super::store::{self, Actor, Event, ItemRow, NewItem};
+use super::views::{EventView, ItemDetail, ItemView};
+use super::workflow::{self, CommitteeRules, Triage, local_date};
+use crate::auth::{AuthUser, Coordinator, VenueScope, load_scope};
+use crate::db::{self, DbConnection, DbPool};
+use crate::domain::{Difficulty, Importance, ItemKind, ItemState, PersonName, Phone, Resolution, Tier};
+use crate::error::{ApiError, ErrorCode, FieldChecks, Problem};
+use crate::pagination::{Page, PageParams};
+use crate::schema::{assignments, items, rosters, shifts};
+
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(list_items)
+        .service(record_item)
+        .service(get_item)
+        .service(triage_item)
+        .service(refer_item)
+        .service(reply_item)
+        .service(close_item)
+        .service(reopen_item)
+        .service(take_item)
+        .service(follow_up_item)
+        .service(my_inbox);
+}
+
+pub const MAX_BODY_CHARS: usize = 2000;
+pub const MAX_TOPIC_CHARS: usize = 30;
+pub const MAX_NOTE_CHARS: usize = 2000;
+
+fn today(rules: &CommitteeRules) -> NaiveDate {
+    local_date(rules.tz, db::now())
+}
+
+fn text(checks: &mut FieldChecks, field: &str, raw: &str, max: usize) -> Option<String> {
+    checks.check(field, crate::domain::bounded_text(raw, max))
+}
+
+fn optional_text(checks: &mut FieldChecks, field: &str, raw: Option<&str>, max: usize) -> Option<String> {
+    raw.filter(|s| !s.trim().is_empty()).and_then(|s| text(checks, field, s, max))
+}
+
+// ----------------------------------------------------------------------------- queue
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ItemFilter {
+    pub venue_id: Option<i64>,
+    /// 1–4.
+    pub tier: Option<i32>,
+    /// `received`, `triaged`, `referred`, `replied`, `closed` or `reopened`.
+    pub state: Option<ItemState>,
+    /// Only items past their deadline and still unanswered.
+    pub overdue: Option<bool>,
+    /// Only closed tier 3–4 items whose follow-up review (回头看) date has come.
+    pub follow_up_due: Option<bool>,
+    /// Received on or after this local date.
+    pub from: Option<NaiveDate>,
+    /// Received on or before this local date.
+    pub to: Option<NaiveDate>,
+    pub limit: Option<i64>,
+    pub cursor: Option<String>,
+}
+
+/// The coordinator's queue: items of the venues they coordinate (every venue for admins),
+/// filtered, oldest first, by cursor.
+#[utoipa::path(
+    tag = "items",
+    params(ItemFilter),
+    responses((status = 200, body = inline(Page<ItemView>))),
+    security(("bearer" = []))
+)]
+#[get("/items")]
+async fn list_items(
+    coordinator: Coordinator,
+    pool: web::Data<DbPool>,
+    query: web::Query<ItemFilter>,
+) -> Result<web::Json<Page<ItemView>>, ApiError> {
+    let filter = query.into_inner();
+    let page = PageParams { limit: filter.limit, cursor: filter.cursor.clone() }.parse()?;
+    if let Some(tier) = filter.tier {
+        Tier::new(i64::from(tier)).map_err(|e| ApiError::field("tier", e.reason, e.message))?;
+    }
+    if let Some(venue_id) = filter.venue_id {
+        coordinator.scope.check(venue_id)?;
+    }
+    let committee_id = coordinator.user.committee_id;
+    let rows = db::run(&pool, move |conn| {
+        let rules = CommitteeRules::load(conn, committee_id)?;
+        let today = today(&rules);
+        let mut query = items::table
+            .filter(items::committee_id.eq(committee_id))
+            .filter(items::id.gt(page.after_id))
+            .order(items::id)
+            .limit(page.limit + 1)
+            .select(ItemRow::as_select())
+            .into_boxed();
+        if let VenueScope::Venues(ids) = &coordinator.scope {
+            query = query.filter(items::venue_id.eq_any(ids.iter().copied().collect::<Vec<_>>()));
+        }
+        if let Some(venue_id) = filter.venue_id {
+            query = query.filter(items::venue_id.eq(venue_id));
+        }
+        if let Some(tier) = filter.tier {
+            query = query.filter(items::tier.eq(tier));
+        }
+        if let Some(state) = filter.state {
+            query = query.filter(items::state.eq(state.as_str()));
+        }
+        if filter.overdue == Some(true) {
+            let open: Vec<&str> = ItemState::ALL.iter().filter(|s| s.awaits_answer()).map(|s| s.as_str()).collect();
+            query = query.filter(items::due_on.lt(today)).filter(items::state.eq_any(open));
+        }
+        if filter.follow_up_due == Some(true) {
+            query = query
+                .filter(items::follow_up_on.le(today))
+                .filter(items::follow_up_done_at.is_null())
+                .filter(items::state.eq(ItemState::Closed.as_str()));
+        }
+        // Local dates → UTC bounds of those days.
+        if let Some(from) = filter.from {
+            query = query.filter(items::created_at.ge(crate::roster::store::local_to_utc(
+                rules.tz,
+                from,
+                chrono::NaiveTime::MIN,
+            )));
+        }
+        if let Some(to) = filter.to {
+            let end = to + Duration::days(1);
+            query = query.filter(items::created_at.lt(crate::roster::store::local_to_utc(
+                rules.tz,
+                end,
+                chrono::NaiveTime::MIN,
+            )));
+        }
+        let rows: Vec<ItemRow> = query.load(conn)?;
+        Ok(rows.into_iter().map(|r| ItemView::new(r, today, true)).collect::<Vec<_>>())
+    })
+    .await?;
+    Ok(web::Json(Page::from_rows(rows, page, |v| v.id)))
+}
+
+/// How the caller may see an item: in full (a coordinator of its venue), without the
+/// resident's contact (the member who recorded, took or was on duty for it), or not at all.
+enum Access {
+    Full,
+    Member,
+}
+
+fn access(conn: &mut DbConnection, user: &AuthUser, item: &ItemRow) -> Result<Access, ApiError> {
+    let scope = load_scope(conn, user)?;
+    if scope.includes(item.venue_id) {
+        return Ok(Access::Full);
+    }
+    let mine = item.recorded_by == Some(user.member_id) || item.taken_by == Some(user.member_id);
+    // Colleagues on that duty keep reading an item one of them took; acting on it is refused
+    // with `item_taken` by the action itself.
+    if mine || store::was_on_duty_for(conn, item, user.member_id)? {
+        return Ok(Access::Member);
+    }
+    // A coordinator of other venues learns it is not theirs; anyone else that it is not there.
+    if user.roles.can_coordinate() { Err(ErrorCode::OutOfScope.into()) } else { Err(ApiError::not_found()) }
+}
+
+fn detail(conn: &mut DbConnection, item: ItemRow, full: bool) -> Result<ItemDetail, ApiError> {
+    let rules = CommitteeRules::load(conn, item.committee_id)?;
+    let timeline = store::events(conn, item.id, false)?.into_iter().map(EventView::from).collect();
+    Ok(ItemDetail { item: ItemView::new(item, today(&rules), full), timeline })
+}
+
+/// One item with its timeline. Coordinators of its venue see the resident's contact; the
+/// members who recorded, took or were on duty for it see the rest.
+#[utoipa::path(
+    tag = "items",
+    params(("id" = i64, Path)),
+    responses((status = 200, body = ItemDetail), (status = 404, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = []))
+)]
+#[get("/items/{id}")]
+async fn get_item(
+    user: AuthUser,
+    pool: web::Data<DbPool>,
+    id: web::Path<i64>,
+) -> Result<web::Json<ItemDetail>, ApiError> {
+    let id = id.into_inner();
+    let view = db::run(&pool, move |conn| {
+        let item = store::find(conn, user.committee_id, id)?;
+        let full = matches!(access(conn, &user, &item)?, Access::Full);
+        detail(conn, item, full)
+    })
+    .await?;
+    Ok(web::Json(view))
+}
+
+// ----------------------------------------------------------------------------- recording
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RecordItem {
+    /// The member's own duty during which the item was collected.
+    pub assignment_id: i64,
+    pub kind: ItemKind,
+    pub topic: String,
+    pub body: String,
+    pub resident_name: Option<String>,
+    pub resident_phone: Option<String>,
+}
+
+/// A member records an item collected in person at reception, linked to their duty.
+#[utoipa::path(
+    tag = "items",
+    request_body = RecordItem,
+    responses((status = 201, body = ItemDetail)),
+    security(("bearer" = []))
+)]
+#[post("/items")]
+async fn record_item(
+    user: AuthUser,
+    pool: web::Data<DbPool>,
+    body: web::Json<RecordItem>,
+) -> Result<HttpResponse, ApiError> {
+    let body = body.into_inner();
+    let mut checks = FieldChecks::new();
+    let topic = text(&mut checks, "topic", &body.topic, MAX_TOPIC_CHARS);
+    let text_body = text(&mut checks, "body", &body.body, MAX_BODY_CHARS);
+    let name = body
+        .resident_name
+        .as_deref()
+        .filter(|s| !s.trim().is_empty())
+        .and_then(|s| checks.check("resident_name", PersonName::parse(s)));
+    let phone = body
+        .resident_phone
+        .as_deref()
+        .filter(|s| !s.trim().is_empty())
+        .and_then(|s| checks.check("resident_phone", Phone::parse(s)));
+    checks.finish()?;
+    let (topic, text_body) = (topic.unwrap_or_default(), text_body.unwrap_or_default());
+    let view = db::transaction(&pool, move |conn| {
+        let now = db::now();
+        // The duty must be the member's own, published, and already begun.
+        let duty: Option<(i64, chrono::NaiveDateTime)> = assignments::table
+            .inner_join(shifts::table.inner_join(rosters::table))
+            .filter(assignments::id.eq(body.assignment_id))
+            .filter(assignments::member_id.eq(user.member_id))
+            .filter(assignments::removed_at.is_null())
+            .filter(rosters::committee_id.eq(user.committee_id))
+            .filter(rosters::status.eq("published"))
+            .select((shifts::venue_id, shifts::starts_at))
+            .first(conn)
+            .optional()?;
+        let Some((venue_id, starts_at)) = duty else {
+            return Err(ApiError::field("assignment_id", "not_your_duty", "not a published duty of yours"));
+        };
+        if starts_at - Duration::minutes(crate::checkin::scan::OPENS_BEFORE_MINUTES) > now {
+            return Err(ApiError::field("assignment_id", "not_started", "the duty has not begun yet"));
+        }
+        let item = store::insert(
+            conn,
+            &NewItem {
+                committee_id: user.committee_id,
+                venue_id,
+                kind: body.kind.as_str(),
+                topic: &topic,
+                body: &text_body,
+                resident_name: name.as_ref().map(|n| n.as_str()),
+                resident_phone: phone.as_ref().map(|p| p.as_str()),
+                source: "member",
+                recorded_by: Some(user.member_id),
+                assignment_id: Some(body.assignment_id),
+            },
+            now,
+        )?;
+        store::add_event(
+            conn,
+            &item,
+            Actor::Member(user.member_id),
+            Event { action: "record", from: None, to: Some(ItemState::Received), note: None, public: true },
+            now,
+        )?;
+        let full = load_scope(conn, &user)?.includes(venue_id);
+        detail(conn, item, full)
+    })
+    .await?;
+    Ok(HttpResponse::Created().json(view))
+}
+
+// ----------------------------------------------------------------------------- triage and the rest
+
+/// Loads the item for a coordinator: 404 outside the committee, 403 outside their venues.
+fn coordinated_item(conn: &mut DbConnection, c: &Coordinator, id: i64) -> Result<ItemRow, ApiError> {
+    let item = store::find(conn, c.user.committee_id, id)?;
+    c.scope.check(item.venue_id)?;
+    Ok(item)
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TriageRequest {
+    pub importance: Importance,
+    pub difficulty: Difficulty,
+    /// A tier other than the committee matrix gives; needs `reason`.
+    pub tier: Option<i64>,
+    pub reason: Option<String>,
+    pub note: Option<String>,
+}
+
+/// Classifies the item into a tier (importance × difficulty by the committee matrix, or an
+/// override with a reason) and sets its deadline in working days.
+#[utoipa::path(
+    tag = "items",
+    params(("id" = i64, Path)),
+    request_body = TriageRequest,
+    responses((status = 200, body = ItemDetail), (status = 409, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = []))
+)]
+#[post("/items/{id}/triage")]
+async fn triage_item(
+    coordinator: Coordinator,
+    pool: web::Data<DbPool>,
+    id: web::Path<i64>,
+    body: web::Json<TriageRequest>,
+) -> Result<web::Json<ItemDetail>, ApiError> {
+    let id = id.into_inner();
+    let body = body.into_inner();
+    let mut checks = FieldChecks::new();
+    let tier = body.tier.and_then(|t| checks.check("tier", Tier::new(t)));
+    let reason = optional_text(&mut checks, "reason", body.reason.as_deref(), 500);
+    let note = optional_text(&mut checks, "note", body.note.as_deref(), MAX_NOTE_CHARS);
+    checks.finish()?;
+    let view = db::transaction(&pool, move |conn| {
+        let item = coordinated_item(conn, &coordinator, id)?;
+        let rules = CommitteeRules::load(conn, item.committee_id)?;
+        let matrix_tier = rules.settings.triage_matrix.tier(body.importance, body.difficulty);
+        let override_tier = match (tier, reason.as_deref()) {
+            (Some(t), Some(r)) if t != matrix_tier => Some((t, r)),
+            (Some(t), None) if t != matrix_tier => {
+                return Err(ApiError::field("reason", "required", "overriding the matrix's tier needs a reason"));
+            }
+            _ => None,
+        };
+        let triage =
+            Triage { importance: body.importance, difficulty: body.difficulty, override_tier, note: note.as_deref() };
+        workflow::triage(conn, &item, Actor::Member(coordinator.user.member_id), triage, &rules, db::now())?;
+        let row = store::find(conn, item.committee_id, id)?;
+        detail(conn, row, true)
+    })
+    .await?;
+    Ok(web::Json(view))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReferRequest {
+    pub handling_unit_id: i64,
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Referred {
+    pub item: ItemDetail,
+    /// The handling unit's secret link: it reads the item and answers there, no account
+    /// needed. Shown once; also queued as an `item.referred` notification.
+    pub link: String,
+}
+
+/// Refers a triaged item to a handling unit (township government or county department).
+#[utoipa::path(
+    tag = "items",
+    params(("id" = i64, Path)),
+    request_body = ReferRequest,
+    responses((status = 200, body = Referred), (status = 409, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = []))
+)]
+#[post("/items/{id}/refer")]
+async fn refer_item(
+    req: HttpRequest,
+    coordinator: Coordinator,
+    pool: web::Data<DbPool>,
+    id: web::Path<i64>,
+    body: web::Json<ReferRequest>,
+) -> Result<web::Json<Referred>, ApiError> {
+    let id = id.into_inner();
+    let body = body.into_inner();
+    let mut checks = FieldChecks::new();
+    let note = optional_text(&mut checks, "note", body.note.as_deref(), MAX_NOTE_CHARS);
+    checks.finish()?;
+    let base = crate::startup::base_url(&req);
+    let (item, token) = db::transaction(&pool, move |conn| {
+        let item = coordinated_item(conn, &coordinator, id)?;
+        let token = workflow::refer(
+            conn,
+            &item,
+            coordinator.user.member_id,
+            body.handling_unit_id,
+            note.as_deref(),
+            db::now(),
+        )?;
+        let row = store::find(conn, item.committee_id, id)?;
+        Ok((detail(conn, row, true)?, token))
+    })
+    .await?;
+    Ok(web::Json(Referred { item, link: format!("{base}/h/{token}") }))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReplyRequest {
+    /// The answer, shown to the resident.
+    pub text: String,
+}
+
+/// Answers the item. Coordinators of its venue may; so may the member who took it from the
+/// live inbox or recorded it, or a member on duty when it arrived while nobody has taken it.
+#[utoipa::path(
+    tag = "items",
+    params(("id" = i64, Path)),
+    request_body = ReplyRequest,
+    responses((status = 200, body = ItemDetail), (status = 409, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = []))
+)]
+#[post("/items/{id}/reply")]
+async fn reply_item(
+    user: AuthUser,
+    pool: web::Data<DbPool>,
+    id: web::Path<i64>,
+    body: web::Json<ReplyRequest>,
+) -> Result<web::Json<ItemDetail>, ApiError> {
+    let id = id.into_inner();
+    let mut checks = FieldChecks::new();
+    let reply = text(&mut checks, "text", &body.text, MAX_NOTE_CHARS);
+    checks.finish()?;
+    let reply = reply.unwrap_or_default();
+    let view = db::transaction(&pool, move |conn| {
+        let item = store::find(conn, user.committee_id, id)?;
+        let access = access(conn, &user, &item)?;
+        if matches!(access, Access::Member) && item.taken_by.is_some_and(|m| m != user.member_id) {
+            return Err(ErrorCode::ItemTaken.into());
+        }
+        workflow::reply(conn, &item, Actor::Member(user.member_id), &reply, db::now())?;
+        let row = store::find(conn, user.committee_id, id)?;
+        detail(conn, row, matches!(access, Access::Full))
+    })
+    .await?;
+    Ok(web::Json(view))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CloseRequest {
+    pub resolution: Resolution,
+    pub note: Option<String>,
+}
+
+/// Closes the item with a resolution (`resolved`, `answered`, `not_actionable`, `duplicate`,
+/// `merged`). The last three need no answer first. A tier 1 item (即办) may be closed by
+/// the member who answered it on the spot.
+#[utoipa::path(
+    tag = "items",
+    params(("id" = i64, Path)),
+    request_body = CloseRequest,
+    responses((status = 200, body = ItemDetail), (status = 409, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = []))
+)]
+#[post("/items/{id}/close")]
+async fn close_item(
+    user: AuthUser,
+    pool: web::Data<DbPool>,
+    id: web::Path<i64>,
+    body: web::Json<CloseRequest>,
+) -> Result<web::Json<ItemDetail>, ApiError> {
+    let id = id.into_inner();
+    let body = body.into_inner();
+    let mut checks = FieldChecks::new();
+    let note = optional_text(&mut checks, "note", body.note.as_deref(), MAX_NOTE_CHARS);
+    checks.finish()?;
+    let view = db::transaction(&pool, move |conn| {
+        let item = store::find(conn, user.committee_id, id)?;
+        let access = access(conn, &user, &item)?;
+        if matches!(access, Access::Member) {
+            // On the spot: an untriaged consultation or a tier 1 item the member answered.
+            let answered_by_me = item.taken_by == Some(user.member_id) || item.recorded_by == Some(user.member_id);
+            if !(answered_by_me && item.tier.unwrap_or(1) == 1) {
+                return Err(ApiError::forbidden().with_detail("only a coordinator can close this item"));
+            }
+        }
+        let rules = CommitteeRules::load(conn, item.committee_id)?;
+        workflow::close(conn, &item, user.member_id, body.resolution, note.as_deref(), &rules, db::now())?;
+        let row = store::find(conn, user.committee_id, id)?;
+        detail(conn, row, matches!(access, Access::Full))
+    })
+    .await?;
+    Ok(web::Json(view))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReasonRequest {
+    pub reason: String,
+}
+
+/// Reopens an answered or closed item (coordinator, with a reason). Its deadline runs again.
+#[utoipa::path(
+    tag = "items",
+    params(("id" = i64, Path)),
+    request_body = ReasonRequest,
+    responses((status = 200, body = ItemDetail), (status = 409, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = []))
+)]
+#[post("/items/{id}/reopen")]
+async fn reopen_item(
+    coordinator: Coordinator,
+    pool: web::Data<DbPool>,
+    id: web::Path<i64>,
+    body: web::Json<ReasonRequest>,
+) -> Result<web::Json<ItemDetail>, ApiError> {
+    let id = id.into_inner();
+    let mut checks = FieldChecks::new();
+    let reason = text(&mut checks, "reason", &body.reason, 500);
+    checks.finish()?;
+    let view = db::transaction(&pool, move |conn| {
+        let item = coordinated_item(conn, &coordinator, id)?;
+        let rules = CommitteeRules::load(conn, item.committee_id)?;
+        let actor = Actor::Member(coordinator.user.member_id);
+        workflow::reopen(conn, &item, actor, reason.as_deref(), &rules, db::now())?;
+        let row = store::find(conn, item.committee_id, id)?;
+        detail(conn, row, true)
+    })
+    .await?;
+    Ok(web::Json(view))
+}
+
+/// A member on duty takes an item from the live inbox; colleagues then see it taken.
+#[utoipa::path(
+    tag = "items",
+    params(("id" = i64, Path)),
+    responses((status = 200, body = ItemDetail), (status = 409, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = []))
+)]
+#[post("/items/{id}/take")]
+async fn take_item(
+    user: AuthUser,
+    pool: web::Data<DbPool>,
+    id: web::Path<i64>,
+) -> Result<web::Json<ItemDetail>, ApiError> {
+    let id = id.into_inner();
+    let view = db::transaction(&pool, move |conn| {
+        let item = store::find(conn, user.committee_id, id)?;
+        if !store::was_on_duty_for(conn, &item, user.member_id)? {
+            // Hide the item from members who never had it in their inbox.
+            return Err(if load_scope(conn, &user)?.includes(item.venue_id) {
+                ErrorCode::NotOnDuty.into()
+            } else {
+                ApiError::not_found()
+            });
+        }
+        workflow::take(conn, &item, user.member_id, db::now())?;
+        let full = load_scope(conn, &user)?.includes(item.venue_id);
+        let row = store::find(conn, user.committee_id, id)?;
+        detail(conn, row, full)
+    })
+    .await?;
+    Ok(web::Json(view))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FollowUpRequest {
+    /// What the follow-up review found.
+    pub note: String,
+}
+
+/// Records the follow-up review (回头看) of a closed tier 3–4 item once its date has come.
+#[utoipa::path(
+    tag = "items",
+    params(("id" = i64, Path)),
+    request_body = FollowUpRequest,
+    responses((status = 200, body = ItemDetail), (status = 409, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = []))
+)]
+#[post("/items/{id}/follow-up")]
+async fn follow_up_item(
+    coordinator: Coordinator,
+    pool: web::Data<DbPool>,
+    id: web::Path<i64>,
+    body: web::Json<FollowUpRequest>,
+) -> Result<web::Json<ItemDetail>, ApiError> {
+    let id = id.into_inner();
+    let mut checks = FieldChecks::new();
+    let note = text(&mut checks, "note", &body.note, MAX_NOTE_CHARS);
+    checks.finish()?;
+    let note = note.unwrap_or_default();
+    let view = db::transaction(&pool, move |conn| {
+        let item = coordinated_item(conn, &coordinator, id)?;
+        workflow::follow_up(conn, &item, coordinator.user.member_id, &note, db::now())?;
+        let row = store::find(conn, item.committee_id, id)?;
+        detail(conn, row, true)
+    })
+    .await?;
+    Ok(web::Json(view))
+}
+
+// ----------------------------------------------------------------------------- inbox
+
+/// The member's live inbox: residents' items that arrived at a venue while the member was on
+/// duty there (from an hour before the duty to its end), still unanswered, and not taken by a
+/// colleague. Newest first.
+#[utoipa::path(
+    tag = "items",
+    responses((status = 200, body = Vec<ItemView>)),
+    security(("bearer" = []))
+)]
+#[get("/me/inbox")]
+async fn my_inbox(user: AuthUser, pool: web::Data<DbPool>) -> Result<web::Json<Vec<ItemView>>, ApiError> {
+    let rows = db::run(&pool, move |conn| {
+        let now = db::now();
+        let opens = Duration::minutes(crate::checkin::scan::OPENS_BEFORE_MINUTES);
+        // The member's duties of the last 30 days that have opened.
+        let windows: Vec<(i64, chrono::NaiveDateTime, chrono::NaiveDateTime)> = assignments::table
+            .inner_join(shifts::table.inner_join(rosters::table))
+            .filter(assignments::member_id.eq(user.member_id))
+            .filter(assignments::removed_at.is_null())
+            .filter(rosters::committee_id.eq(user.committee_id))
+            .filter(rosters::status.eq("published"))
+            .filter(shifts::ends_at.ge(now - Duration::days(30)))
+            .filter(shifts::starts_at.le(now + opens))
+            .select((shifts::venue_id, shifts::starts_at, shifts::ends_at))
+            .load(conn)?;
+        let open: Vec<&str> = ItemState::ALL.iter().filter(|s| s.awaits_answer()).map(|s| s.as_str()).collect();
+        let rules = CommitteeRules::load(conn, user.committee_id)?;
+        let today = today(&rules);
+        let mut found: Vec<ItemRow> = Vec::new();
+        for (venue_id, starts_at, ends_at) in windows {
+            let rows: Vec<ItemRow> = items::table
+                .filter(items::committee_id.eq(user.committee_id))
+                .filter(items::venue_id.eq(venue_id))
+                .filter(items::source.eq("resident"))
+                .filter(items::created_at.between(starts_at - opens, ends_at))
+                .filter(items::state.eq_any(&open))
+                .filter(items::taken_by.is_null().or(items::taken_by.eq(user.member_id)))
+                .select(ItemRow::as_select())
+                .load(conn)?;
+            found.extend(rows);
+        }
+        found.sort_by_key(|r| std::cmp::Reverse(r.id));
+        found.dedup_by_key(|r| r.id);
+        let full = load_scope(conn, &user)?;
+        Ok(found
+            .into_iter()
+            .map(|r| {
+                let with_contact = full.includes(r.venue_id);
+                ItemView::new(r, today, with_contact)
+            })
+            .collect::<Vec<_>>())
+    })
+    .await?;
+    Ok(web::Json(rows))
+}

@@ -1,0 +1,29 @@
+//! zhiban (值班): the server behind the duty app of a county CPPCC committee.
+//!
+//! One folder per capability (handlers, queries and types together); `domain` holds the
+//! types that know nothing of HTTP or SQL; `startup::Application` assembles the server.
+
+pub mod audit;
+pub mod auth;
+pub mod calendar;
+pub mod checkin;
+pub mod cli;
+pub mod committee;
+pub mod config;
+pub mod db;
+pub mod demo;
+pub mod domain;
+pub mod error;
+pub mod items;
+pub mod json;
+pub mod members;
+pub mod openapi;
+pub mod ops;
+pub mod outbox;
+pub mod pagination;
+pub mod qr;
+pub mod roster;
+pub mod schema;
+pub mod startup;
+pub mod telemetry;
+pub mod venues;

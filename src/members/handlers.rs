@@ -1,0 +1,475 @@
+use std::collections::{BTreeMap, HashMap};
+
+use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_actix_web::service_config::ServiceConfig;
+
+use super::import;
+use super::queries::{self, MemberQuery, MemberRow, NewMember};
+use crate::auth::{Admin, AuthUser, Coordinator, VenueScope, password};
+use crate::db::{self, DbConnection, DbPool};
+use crate::domain::{Password, PersonName, Phone, Role, Roles, Sector};
+use crate::error::{ApiError, ErrorCode, FieldChecks, Problem};
+use crate::pagination::{Page, PageParams};
+use crate::schema::committees;
+
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(me)
+        .service(list_members)
+        .service(create_member)
+        .service(import_members)
+        .service(get_member)
+        .service(update_member);
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MemberView {
+    pub id: i64,
+    pub name: String,
+    /// Shown to the member themself, coordinators and admins.
+    pub phone: String,
+    /// 界别, e.g. 经济界. Absent for staff accounts.
+    pub sector: Option<String>,
+    /// The studio group the member belongs to; absent for the roving pool.
+    pub home_venue_id: Option<i64>,
+    /// In the roving pool (a member without a home venue).
+    pub roving: bool,
+    /// 常委.
+    pub standing_committee: bool,
+    pub active: bool,
+    pub roles: Vec<Role>,
+    /// Venues a coordinator manages.
+    pub coordinator_venue_ids: Vec<i64>,
+    /// False until a password is set: the account cannot sign in yet.
+    pub can_sign_in: bool,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    pub updated_at: chrono::DateTime<chrono::Utc>,
+}
+
+impl MemberView {
+    fn new(row: MemberRow, coordinator_venue_ids: Vec<i64>) -> Self {
+        let roles: Vec<Role> = Roles::parse_list(&row.roles).map(|r| r.iter().collect()).unwrap_or_default();
+        Self {
+            id: row.id,
+            roving: row.home_venue_id.is_none() && roles.contains(&Role::Member),
+            name: row.name,
+            phone: row.phone,
+            sector: row.sector,
+            home_venue_id: row.home_venue_id,
+            standing_committee: row.standing_committee,
+            active: row.active,
+            roles,
+            coordinator_venue_ids,
+            can_sign_in: row.password_hash.is_some(),
+            created_at: row.created_at.and_utc(),
+            updated_at: row.updated_at.and_utc(),
+        }
+    }
+}
+
+fn views(conn: &mut DbConnection, committee_id: i64, rows: Vec<MemberRow>) -> Result<Vec<MemberView>, ApiError> {
+    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+    let mut scopes: BTreeMap<i64, Vec<i64>> = BTreeMap::new();
+    for (member, venue) in queries::coordinator_venues_of(conn, committee_id, &ids)? {
+        scopes.entry(member).or_default().push(venue);
+    }
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let s = scopes.remove(&r.id).unwrap_or_default();
+            MemberView::new(r, s)
+        })
+        .collect())
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CommitteeSummary {
+    pub id: i64,
+    pub code: String,
+    pub name: String,
+    /// IANA zone local dates and times are in, e.g. Asia/Shanghai.
+    pub timezone: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Me {
+    #[serde(flatten)]
+    pub member: MemberView,
+    pub committee: CommitteeSummary,
+}
+
+/// The signed-in account and its committee.
+#[utoipa::path(
+    tag = "members",
+    responses(
+        (status = 200, body = Me),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[get("/me")]
+async fn me(user: AuthUser, pool: web::Data<DbPool>) -> Result<web::Json<Me>, ApiError> {
+    let me = db::run(&pool, move |conn| {
+        use diesel::prelude::*;
+        let row = queries::find(conn, user.committee_id, user.member_id)?;
+        let member = views(conn, user.committee_id, vec![row])?.remove(0);
+        let (id, code, name, timezone) = committees::table
+            .find(user.committee_id)
+            .select((committees::id, committees::code, committees::name, committees::timezone))
+            .first::<(i64, String, String, String)>(conn)?;
+        Ok(Me { member, committee: CommitteeSummary { id, code, name, timezone } })
+    })
+    .await?;
+    Ok(web::Json(me))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct MemberFilter {
+    /// Members homed at this venue.
+    pub venue_id: Option<i64>,
+    /// Only the roving pool (true).
+    pub roving: Option<bool>,
+    pub sector: Option<String>,
+    pub active: Option<bool>,
+    pub role: Option<Role>,
+}
+
+/// Members within the caller's scope: a coordinator sees the members of the venues they
+/// coordinate and the roving pool; an admin sees everyone.
+#[utoipa::path(
+    tag = "members",
+    params(MemberFilter, PageParams),
+    responses(
+        (status = 200, body = Page<MemberView>),
+        (status = 403, description = "`forbidden` (members) or `out_of_scope`", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[get("/members")]
+async fn list_members(
+    coordinator: Coordinator,
+    pool: web::Data<DbPool>,
+    filter: web::Query<MemberFilter>,
+    page: web::Query<PageParams>,
+) -> Result<web::Json<Page<MemberView>>, ApiError> {
+    let page = page.parse()?;
+    let filter = filter.into_inner();
+    if let Some(venue) = filter.venue_id {
+        coordinator.scope.check(venue)?;
+    }
+    let query = MemberQuery {
+        home_venue: match (filter.venue_id, filter.roving) {
+            (Some(v), _) => Some(Some(v)),
+            (None, Some(true)) => Some(None),
+            _ => None,
+        },
+        within_venues: match &coordinator.scope {
+            VenueScope::All => None,
+            VenueScope::Venues(ids) => Some(ids.iter().copied().collect()),
+        },
+        sector: filter.sector,
+        active: filter.active,
+        role: filter.role.map(|r| r.as_str().to_owned()),
+    };
+    let committee_id = coordinator.user.committee_id;
+    let items = db::run(&pool, move |conn| {
+        let rows = queries::list(conn, committee_id, &query, page.after_id, page.limit + 1)?;
+        views(conn, committee_id, rows)
+    })
+    .await?;
+    Ok(web::Json(Page::from_rows(items, page, |m: &MemberView| m.id)))
+}
+
+/// One member: yourself, a member in your scope (coordinators), anyone (admins).
+#[utoipa::path(
+    tag = "members",
+    params(("id" = i64, Path)),
+    responses(
+        (status = 200, body = MemberView),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[get("/members/{id}")]
+async fn get_member(
+    user: AuthUser,
+    pool: web::Data<DbPool>,
+    id: web::Path<i64>,
+) -> Result<web::Json<MemberView>, ApiError> {
+    let id = id.into_inner();
+    let view = db::run(&pool, move |conn| {
+        let row = queries::find(conn, user.committee_id, id)?;
+        if row.id != user.member_id && !user.roles.is_admin() {
+            if !user.roles.can_coordinate() {
+                return Err(ApiError::forbidden());
+            }
+            let scope = crate::auth::load_scope(conn, &user)?;
+            if let Some(home) = row.home_venue_id {
+                scope.check(home)?;
+            }
+        }
+        Ok(views(conn, user.committee_id, vec![row])?.remove(0))
+    })
+    .await?;
+    Ok(web::Json(view))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateMember {
+    pub name: String,
+    pub phone: String,
+    pub sector: Option<String>,
+    /// Absent: the roving pool.
+    pub home_venue_id: Option<i64>,
+    #[serde(default)]
+    pub standing_committee: bool,
+    /// Default `["member"]`.
+    pub roles: Option<Vec<Role>>,
+    /// Venues a coordinator manages.
+    #[serde(default)]
+    pub coordinator_venue_ids: Vec<i64>,
+    /// Initial password (8–128 characters); without one the account cannot sign in yet.
+    pub password: Option<String>,
+}
+
+/// Register a member or staff account (admin).
+#[utoipa::path(
+    tag = "members",
+    request_body = CreateMember,
+    responses(
+        (status = 201, body = MemberView),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`phone_taken`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/members")]
+async fn create_member(
+    Admin(admin): Admin,
+    pool: web::Data<DbPool>,
+    body: web::Json<CreateMember>,
+) -> Result<HttpResponse, ApiError> {
+    let body = body.into_inner();
+    let mut checks = FieldChecks::new();
+    let name = checks.check("name", PersonName::parse(&body.name));
+    let phone = checks.check("phone", Phone::parse(&body.phone));
+    let sector = body.sector.as_deref().and_then(|s| checks.check("sector", Sector::parse(s)));
+    let roles = checks.check("roles", Roles::new(body.roles.unwrap_or_else(|| vec![Role::Member])));
+    let password = body.password.as_deref().and_then(|p| checks.check("password", Password::parse(p)));
+    checks.finish()?;
+    let password_hash = password.as_ref().map(password::hash).transpose().map_err(ApiError::unexpected)?;
+    let new = NewMember {
+        name: name.expect("checked").into_inner(),
+        phone: phone.expect("checked").as_str().to_owned(),
+        sector: sector.map(Sector::into_inner),
+        home_venue_id: body.home_venue_id,
+        standing_committee: body.standing_committee,
+        active: true,
+        roles: roles.expect("checked").to_storage(),
+        password_hash,
+        coordinator_venue_ids: body.coordinator_venue_ids,
+    };
+    let committee_id = admin.committee_id;
+    let view = db::transaction(&pool, move |conn| {
+        check_venue_refs(conn, committee_id, new.home_venue_id, &new.coordinator_venue_ids)?;
+        let id = queries::insert(conn, committee_id, &new, db::now())?;
+        crate::audit::record(conn, committee_id, Some(admin.member_id), "member.created", "member", Some(id), "")?;
+        let row = queries::find(conn, committee_id, id)?;
+        Ok(views(conn, committee_id, vec![row])?.remove(0))
+    })
+    .await?;
+    Ok(HttpResponse::Created().json(view))
+}
+
+/// Venue references must name venues of the caller's committee; others' ids look unknown.
+fn check_venue_refs(
+    conn: &mut DbConnection,
+    committee_id: i64,
+    home: Option<i64>,
+    coordinated: &[i64],
+) -> Result<(), ApiError> {
+    let mut wanted: Vec<i64> = coordinated.to_vec();
+    wanted.extend(home);
+    let found = crate::venues::queries::existing_ids(conn, committee_id, &wanted)?;
+    let mut checks = FieldChecks::new();
+    if let Some(h) = home.filter(|h| !found.contains(h)) {
+        checks.push("home_venue_id", "unknown_venue", format!("no venue {h}"));
+    }
+    for (i, v) in coordinated.iter().enumerate() {
+        if !found.contains(v) {
+            checks.push(&format!("coordinator_venue_ids[{i}]"), "unknown_venue", format!("no venue {v}"));
+        }
+    }
+    checks.finish()
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateMember {
+    pub name: Option<String>,
+    pub phone: Option<String>,
+    #[serde(default, deserialize_with = "crate::json::present")]
+    #[schema(value_type = Option<String>)]
+    pub sector: Option<Option<String>>,
+    /// `null` moves the member to the roving pool.
+    #[serde(default, deserialize_with = "crate::json::present")]
+    #[schema(value_type = Option<i64>)]
+    pub home_venue_id: Option<Option<i64>>,
+    pub standing_committee: Option<bool>,
+    pub active: Option<bool>,
+    pub roles: Option<Vec<Role>>,
+    pub coordinator_venue_ids: Option<Vec<i64>>,
+    /// Sets a new password and signs the account out everywhere.
+    pub password: Option<String>,
+}
+
+/// Change a member (admin). Absent fields stay as they are.
+#[utoipa::path(
+    tag = "members",
+    params(("id" = i64, Path)),
+    request_body = UpdateMember,
+    responses(
+        (status = 200, body = MemberView),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[patch("/members/{id}")]
+async fn update_member(
+    Admin(admin): Admin,
+    pool: web::Data<DbPool>,
+    id: web::Path<i64>,
+    body: web::Json<UpdateMember>,
+) -> Result<web::Json<MemberView>, ApiError> {
+    use crate::schema::{members, refresh_tokens};
+    use diesel::prelude::*;
+
+    let body = body.into_inner();
+    let mut checks = FieldChecks::new();
+    let name = body.name.as_deref().and_then(|n| checks.check("name", PersonName::parse(n)));
+    let phone = body.phone.as_deref().and_then(|p| checks.check("phone", Phone::parse(p)));
+    let sector = body.sector.map(|s| s.and_then(|s| checks.check("sector", Sector::parse(&s))));
+    let roles = body.roles.and_then(|r| checks.check("roles", Roles::new(r)));
+    let password = body.password.as_deref().and_then(|p| checks.check("password", Password::parse(p)));
+    checks.finish()?;
+    let password_hash = password.as_ref().map(password::hash).transpose().map_err(ApiError::unexpected)?;
+
+    let (id, committee_id) = (id.into_inner(), admin.committee_id);
+    let view = db::transaction(&pool, move |conn| {
+        queries::find(conn, committee_id, id)?;
+        check_venue_refs(
+            conn,
+            committee_id,
+            body.home_venue_id.flatten(),
+            body.coordinator_venue_ids.as_deref().unwrap_or_default(),
+        )?;
+        let target = members::table.filter(members::committee_id.eq(committee_id).and(members::id.eq(id)));
+        let now = db::now();
+        diesel::update(target).set(members::updated_at.eq(now)).execute(conn)?;
+        if let Some(name) = name {
+            diesel::update(target).set(members::name.eq(name.into_inner())).execute(conn)?;
+        }
+        if let Some(phone) = phone {
+            diesel::update(target)
+                .set(members::phone.eq(phone.as_str()))
+                .execute(conn)
+                .map_err(|e| crate::error::conflict_on_unique(e, ErrorCode::PhoneTaken))?;
+        }
+        if let Some(sector) = sector {
+            diesel::update(target).set(members::sector.eq(sector.map(Sector::into_inner))).execute(conn)?;
+        }
+        if let Some(home) = body.home_venue_id {
+            diesel::update(target).set(members::home_venue_id.eq(home)).execute(conn)?;
+        }
+        if let Some(standing) = body.standing_committee {
+            diesel::update(target).set(members::standing_committee.eq(standing)).execute(conn)?;
+        }
+        if let Some(active) = body.active {
+            diesel::update(target).set(members::active.eq(active)).execute(conn)?;
+        }
+        if let Some(roles) = roles {
+            diesel::update(target).set(members::roles.eq(roles.to_storage())).execute(conn)?;
+        }
+        if let Some(venues) = &body.coordinator_venue_ids {
+            queries::set_coordinator_venues(conn, committee_id, id, venues)?;
+        }
+        let ends_sessions = password_hash.is_some() || body.active == Some(false);
+        if let Some(hash) = password_hash {
+            diesel::update(target).set(members::password_hash.eq(hash)).execute(conn)?;
+        }
+        if ends_sessions {
+            diesel::update(
+                refresh_tokens::table
+                    .filter(refresh_tokens::member_id.eq(id))
+                    .filter(refresh_tokens::revoked_at.is_null()),
+            )
+            .set(refresh_tokens::revoked_at.eq(now))
+            .execute(conn)?;
+        }
+        crate::audit::record(conn, committee_id, Some(admin.member_id), "member.updated", "member", Some(id), "")?;
+        let row = queries::find(conn, committee_id, id)?;
+        Ok(views(conn, committee_id, vec![row])?.remove(0))
+    })
+    .await?;
+    Ok(web::Json(view))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ImportReport {
+    pub imported: usize,
+}
+
+/// Import members from CSV (admin): all lines or none. Errors name line and column.
+#[utoipa::path(
+    tag = "members",
+    request_body(content = String, content_type = "text/csv",
+        description = "Header `name,phone,sector,home_venue_code,standing_committee,roles,password` (only name and phone required)"),
+    responses(
+        (status = 201, body = ImportReport),
+        (status = 413, body = Problem, content_type = "application/problem+json"),
+        (status = 415, body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`import_failed`: `errors` lists line, column, field and reason", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/members/import")]
+async fn import_members(
+    Admin(admin): Admin,
+    req: HttpRequest,
+    pool: web::Data<DbPool>,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let content_type = req.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("");
+    if !content_type.starts_with("text/csv") {
+        return Err(ApiError::new(ErrorCode::UnsupportedMediaType).with_detail("send the file as text/csv"));
+    }
+    if body.len() > import::MAX_IMPORT_BYTES {
+        return Err(ErrorCode::PayloadTooLarge.into());
+    }
+    let committee_id = admin.committee_id;
+    let imported = db::run(&pool, move |conn| {
+        let codes: HashMap<String, i64> =
+            crate::venues::queries::ids_by_code(conn, committee_id)?.into_iter().collect();
+        let lines = import::parse(&body, &codes)?;
+        let n = import::store(conn, committee_id, lines, &|_| {})?;
+        crate::audit::record(
+            conn,
+            committee_id,
+            Some(admin.member_id),
+            "member.imported",
+            "member",
+            None,
+            &format!("{n} members"),
+        )?;
+        Ok(n)
+    })
+    .await?;
+    Ok(HttpResponse::Created().json(ImportReport { imported }))
+}

@@ -1,0 +1,7 @@
+//! Members (委员) and the other accounts: coordinators (联络员) and admins (政协办公室).
+
+mod handlers;
+pub mod import;
+pub mod queries;
+
+pub use handlers::{MemberView, routes};

@@ -1,0 +1,113 @@
+//! The OpenAPI document, generated from the handlers' annotations as they are registered
+//! (utoipa-actix-web), so the routes and the spec cannot disagree. `api-spec/openapi.json` is
+//! this document, committed; a test fails when it drifts.
+
+use actix_web::{HttpResponse, get, web};
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_actix_web::AppExt;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "zhiban",
+        description = "值班 — duty rosters, QR check-in and residents' items for a county CPPCC committee. \
+                       Errors are RFC 9457 problem+json with a stable `code`.",
+        license(name = "MIT OR Apache-2.0")
+    ),
+    modifiers(&BearerAuth),
+    components(schemas(crate::error::ErrorCode, crate::error::FieldError)),
+    tags(
+        (name = "auth", description = "Sign-in and sessions"),
+        (name = "members", description = "Members, coordinators and admins"),
+        (name = "venues", description = "Township studios and the CPPCC Home"),
+        (name = "calendar", description = "Working-day calendar"),
+        (name = "committee", description = "The committee and its rules"),
+        (name = "checkin", description = "QR check-in, check-out and attendance"),
+        (name = "rosters", description = "Shift templates, rosters, shifts, duties, swaps and leave"),
+        (name = "items", description = "Residents' items: queue, triage, referral, answers, the live inbox; handling units"),
+        (name = "public", description = "No account: the resident's form and tracking, the handling unit's link"),
+        (name = "outbox", description = "Notifications and their delivery to the committee's webhook"),
+        (name = "ops", description = "Health, readiness, metrics, this document"),
+    )
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("JWT").build()),
+        );
+    }
+}
+
+/// The whole document, built by registering the routes on a throwaway app.
+pub fn document() -> utoipa::openapi::OpenApi {
+    let (_, api) = actix_web::App::new()
+        .into_utoipa_app()
+        .openapi(ApiDoc::openapi())
+        .configure(crate::startup::routes)
+        .split_for_parts();
+    let mut api = api;
+    add_common_responses(&mut api);
+    api
+}
+
+/// Failures any operation of its shape can answer, added where a handler did not list them,
+/// so clients (and the contract test) find every status the server can send in the document:
+/// 400 unreadable body or query, 401 and 403 on authenticated operations, 415 and 422 where a
+/// body or parameters are taken, 500 everywhere.
+fn add_common_responses(api: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+    let problem = |description: &str| {
+        ResponseBuilder::new()
+            .description(description)
+            .content(
+                "application/problem+json",
+                ContentBuilder::new().schema(Some(Ref::from_schema_name("Problem"))).build(),
+            )
+            .build()
+    };
+    for item in api.paths.paths.values_mut() {
+        let operations = [&mut item.get, &mut item.put, &mut item.post, &mut item.delete, &mut item.patch];
+        for operation in operations.into_iter().flatten() {
+            let secured = operation.security.as_ref().is_some_and(|s| !s.is_empty());
+            let has_body = operation.request_body.is_some();
+            let has_params = operation.parameters.as_ref().is_some_and(|p| !p.is_empty());
+            let mut wanted = vec![("500", "`internal_error`")];
+            if has_body || has_params {
+                wanted.push(("400", "`bad_request`: the body or query could not be read"));
+                wanted.push(("422", "`validation_failed`: field errors in `errors`"));
+            }
+            if has_body {
+                wanted.push(("415", "`unsupported_media_type`"));
+            }
+            if secured {
+                wanted.push(("401", "`unauthenticated`, `token_expired` or `token_invalid`"));
+                wanted.push(("403", "`forbidden` or `out_of_scope`"));
+            }
+            for (status, description) in wanted {
+                operation.responses.responses.entry(status.to_owned()).or_insert_with(|| problem(description).into());
+            }
+        }
+    }
+}
+
+pub fn document_json() -> String {
+    let mut json = document().to_pretty_json().expect("the OpenAPI document serialises");
+    json.push('\n');
+    json
+}
+
+/// Serves the document this server was built with.
+#[utoipa::path(tag = "ops", responses((status = 200, content_type = "application/json", body = Object)))]
+#[get("/api-spec/openapi.json")]
+pub async fn serve_document(doc: web::Data<SpecJson>) -> HttpResponse {
+    HttpResponse::Ok().content_type("application/json").body(doc.0.clone())
+}
+
+pub struct SpecJson(pub String);

@@ -1,0 +1,213 @@
+use actix_web::{get, post, web};
+use chrono::{DateTime, NaiveDateTime, Utc};
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_actix_web::service_config::ServiceConfig;
+
+use crate::auth::Admin;
+use crate::db::{self, DbConnection, DbPool};
+use crate::error::{ApiError, ErrorCode, Problem};
+use crate::pagination::{Page, PageParams};
+use crate::schema::{committees, outbox};
+
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(list_deliveries).service(retry_delivery);
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DeliveryStatus {
+    /// Waiting for its (next) attempt.
+    Pending,
+    Delivered,
+    /// Gave up after the last allowed attempt; an admin may retry it.
+    Dead,
+}
+
+impl DeliveryStatus {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Delivered => "delivered",
+            Self::Dead => "dead",
+        }
+    }
+
+    fn from_storage(s: &str) -> Self {
+        match s {
+            "delivered" => Self::Delivered,
+            "dead" => Self::Dead,
+            _ => Self::Pending,
+        }
+    }
+}
+
+#[derive(Debug, Queryable, Selectable)]
+#[diesel(table_name = outbox)]
+struct DeliveryRow {
+    id: i64,
+    kind: String,
+    dedupe_key: Option<String>,
+    payload: String,
+    status: String,
+    attempts: i32,
+    next_attempt_at: NaiveDateTime,
+    last_error: Option<String>,
+    created_at: NaiveDateTime,
+    delivered_at: Option<NaiveDateTime>,
+}
+
+/// One notification and how its delivery to the committee's webhook is going.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DeliveryView {
+    pub id: i64,
+    /// e.g. `duty.reminder`.
+    pub kind: String,
+    pub status: DeliveryStatus,
+    /// Attempts made so far.
+    pub attempts: i32,
+    /// Why the last attempt failed (`HTTP 500 Internal Server Error`, `timed out after 10 s`, …).
+    pub last_error: Option<String>,
+    /// When it is tried next; only while pending.
+    pub next_attempt_at: Option<DateTime<Utc>>,
+    /// True while the committee has no webhook: the notification waits, uses no attempts,
+    /// and goes out once a webhook is configured.
+    pub held: bool,
+    pub dedupe_key: Option<String>,
+    /// What is sent as `payload` (see mobile-contract/notifications.md).
+    #[schema(value_type = Object)]
+    pub payload: serde_json::Value,
+    pub created_at: DateTime<Utc>,
+    pub delivered_at: Option<DateTime<Utc>>,
+}
+
+impl DeliveryView {
+    fn from_row(r: DeliveryRow, webhook_configured: bool) -> Self {
+        let status = DeliveryStatus::from_storage(&r.status);
+        let pending = status == DeliveryStatus::Pending;
+        Self {
+            id: r.id,
+            kind: r.kind,
+            status,
+            attempts: r.attempts,
+            last_error: r.last_error,
+            next_attempt_at: pending.then(|| r.next_attempt_at.and_utc()),
+            held: pending && !webhook_configured,
+            dedupe_key: r.dedupe_key,
+            payload: serde_json::from_str(&r.payload).unwrap_or(serde_json::Value::String(r.payload)),
+            created_at: r.created_at.and_utc(),
+            delivered_at: r.delivered_at.map(|d| d.and_utc()),
+        }
+    }
+}
+
+fn webhook_configured(conn: &mut DbConnection, committee_id: i64) -> Result<bool, ApiError> {
+    let (url, secret) = committees::table
+        .find(committee_id)
+        .select((committees::webhook_url, committees::webhook_secret))
+        .first::<(Option<String>, Option<String>)>(conn)?;
+    Ok(url.is_some() && secret.is_some())
+}
+
+fn find(conn: &mut DbConnection, committee_id: i64, id: i64) -> Result<DeliveryRow, ApiError> {
+    Ok(outbox::table
+        .filter(outbox::committee_id.eq(committee_id).and(outbox::id.eq(id)))
+        .select(DeliveryRow::as_select())
+        .first(conn)?)
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct DeliveryFilter {
+    pub status: Option<DeliveryStatus>,
+    /// e.g. `duty.reminder`.
+    pub kind: Option<String>,
+}
+
+/// The committee's notifications and their delivery state, oldest first (admin).
+#[utoipa::path(
+    tag = "outbox",
+    params(DeliveryFilter, PageParams),
+    responses(
+        (status = 200, body = Page<DeliveryView>),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[get("/outbox")]
+async fn list_deliveries(
+    Admin(admin): Admin,
+    pool: web::Data<DbPool>,
+    filter: web::Query<DeliveryFilter>,
+    page: web::Query<PageParams>,
+) -> Result<web::Json<Page<DeliveryView>>, ApiError> {
+    let page = page.parse()?;
+    let DeliveryFilter { status, kind } = filter.into_inner();
+    let committee_id = admin.committee_id;
+    let views = db::run(&pool, move |conn| {
+        let configured = webhook_configured(conn, committee_id)?;
+        let mut query = outbox::table
+            .filter(outbox::committee_id.eq(committee_id))
+            .filter(outbox::id.gt(page.after_id))
+            .into_boxed();
+        if let Some(status) = status {
+            query = query.filter(outbox::status.eq(status.as_str()));
+        }
+        if let Some(kind) = kind {
+            query = query.filter(outbox::kind.eq(kind));
+        }
+        let rows = query.order(outbox::id).limit(page.limit + 1).select(DeliveryRow::as_select()).load(conn)?;
+        Ok(rows.into_iter().map(|r| DeliveryView::from_row(r, configured)).collect::<Vec<_>>())
+    })
+    .await?;
+    Ok(web::Json(Page::from_rows(views, page, |v: &DeliveryView| v.id)))
+}
+
+/// Requeue a dead-lettered notification: it is tried again at once, with a fresh count of
+/// attempts (admin).
+#[utoipa::path(
+    tag = "outbox",
+    params(("id" = i64, Path)),
+    responses(
+        (status = 200, body = DeliveryView),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`outbox_not_retryable`: only dead notifications can be retried", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/outbox/{id}/retry")]
+async fn retry_delivery(
+    Admin(admin): Admin,
+    pool: web::Data<DbPool>,
+    id: web::Path<i64>,
+) -> Result<web::Json<DeliveryView>, ApiError> {
+    let (id, committee_id) = (id.into_inner(), admin.committee_id);
+    let view = db::transaction(&pool, move |conn| {
+        find(conn, committee_id, id)?;
+        let requeued = diesel::update(
+            outbox::table
+                .filter(outbox::committee_id.eq(committee_id))
+                .filter(outbox::id.eq(id))
+                .filter(outbox::status.eq("dead")),
+        )
+        .set((
+            outbox::status.eq("pending"),
+            outbox::attempts.eq(0),
+            outbox::next_attempt_at.eq(db::now()),
+            outbox::claimed_by.eq(None::<String>),
+            outbox::claimed_until.eq(None::<NaiveDateTime>),
+        ))
+        .execute(conn)?;
+        if requeued == 0 {
+            return Err(ApiError::new(ErrorCode::OutboxNotRetryable));
+        }
+        crate::audit::record(conn, committee_id, Some(admin.member_id), "outbox.retried", "outbox", Some(id), "")?;
+        let configured = webhook_configured(conn, committee_id)?;
+        Ok(DeliveryView::from_row(find(conn, committee_id, id)?, configured))
+    })
+    .await?;
+    Ok(web::Json(view))
+}

@@ -1,0 +1,366 @@
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
+use chrono::{Duration, NaiveDate};
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_actix_web::service_config::ServiceConfig;
+
+use super::changes::{self, AssignmentChange};
+use super::store;
+use super::views::{self, RosterView, SHIFT_COLUMNS, ShiftRow, ShiftView};
+use crate::auth::{AuthUser, Coordinator, VenueScope};
+use crate::db::{self, DbPool};
+use crate::error::{ApiError, ErrorCode, Problem};
+use crate::pagination::{Page, PageParams};
+use crate::schema::{assignments, rosters, shifts, venues};
+
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(generate_roster)
+        .service(get_roster)
+        .service(publish_roster)
+        .service(list_shifts)
+        .service(change_assignments)
+        .service(my_duties);
+}
+
+const MAX_PERIOD_DAYS: i64 = 366;
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GenerateRoster {
+    pub period_from: NaiveDate,
+    pub period_to: NaiveDate,
+    /// Only these venues' templates (default: every venue in the caller's scope).
+    pub venue_ids: Option<Vec<i64>>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct GeneratedSummary {
+    pub roster_id: i64,
+    pub shifts: usize,
+    pub assignments: usize,
+    pub shortfalls: Vec<views::ShortfallView>,
+}
+
+/// Generate a draft roster for a period from the shift templates (coordinator or admin).
+/// Deterministic; shortfalls are reported, never hidden.
+#[utoipa::path(
+    tag = "rosters",
+    request_body = GenerateRoster,
+    responses(
+        (status = 201, body = GeneratedSummary),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`roster_period_overlaps`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`validation_failed`, `calendar_missing`", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/rosters/generate")]
+async fn generate_roster(
+    c: Coordinator,
+    pool: web::Data<DbPool>,
+    body: web::Json<GenerateRoster>,
+) -> Result<HttpResponse, ApiError> {
+    let GenerateRoster { period_from: from, period_to: to, venue_ids } = body.into_inner();
+    if to < from || (to - from).num_days() >= MAX_PERIOD_DAYS {
+        return Err(ApiError::field(
+            "period_to",
+            "out_of_range",
+            format!("must be on or after period_from, within {MAX_PERIOD_DAYS} days"),
+        ));
+    }
+    let venue_ids: Option<Vec<i64>> = match (&c.scope, venue_ids) {
+        (_, Some(ids)) => {
+            for id in &ids {
+                c.scope.check(*id)?;
+            }
+            Some(ids)
+        }
+        (VenueScope::All, None) => None,
+        (VenueScope::Venues(ids), None) => Some(ids.iter().copied().collect()),
+    };
+    let (committee_id, actor) = (c.user.committee_id, c.user.member_id);
+    let summary = db::transaction(&pool, move |conn| {
+        let missing = crate::calendar::queries::missing_years(conn, committee_id, from, to)?;
+        if !missing.is_empty() {
+            return Err(ApiError::new(ErrorCode::CalendarMissing)
+                .with_detail(format!("upload the working-day calendar of {missing:?} first")));
+        }
+        changes::ensure_no_published_overlap(conn, committee_id, from, to, venue_ids.as_deref())?;
+        let (input, templates) = store::generation_input(conn, committee_id, from, to, venue_ids.as_deref())?;
+        let generated = super::generate(&input);
+        let roster_id = store::insert_draft(conn, committee_id, actor, from, to, &generated, &templates)?;
+        crate::audit::record(conn, committee_id, Some(actor), "roster.generated", "roster", Some(roster_id), "")?;
+        Ok(GeneratedSummary {
+            roster_id,
+            shifts: generated.shifts.len(),
+            assignments: generated.shifts.iter().map(|s| s.assignments.len()).sum(),
+            shortfalls: views::shortfall_views(&generated),
+        })
+    })
+    .await?;
+    Ok(HttpResponse::Created().json(summary))
+}
+
+fn scope_filter(scope: &VenueScope) -> Option<Vec<i64>> {
+    match scope {
+        VenueScope::All => None,
+        VenueScope::Venues(ids) => Some(ids.iter().copied().collect()),
+    }
+}
+
+/// A roster with its shifts, assignments and shortfalls (within the caller's scope).
+/// Carries an ETag; `If-None-Match` answers 304 when nothing changed.
+#[utoipa::path(
+    tag = "rosters",
+    params(("id" = i64, Path)),
+    responses(
+        (status = 200, body = RosterView, headers(("ETag" = String))),
+        (status = 304, description = "Not modified"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[get("/rosters/{id}")]
+async fn get_roster(
+    c: Coordinator,
+    req: HttpRequest,
+    pool: web::Data<DbPool>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    let (id, committee_id) = (id.into_inner(), c.user.committee_id);
+    let presented = req.headers().get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let filter = scope_filter(&c.scope);
+    let outcome = db::run(&pool, move |conn| {
+        let header = views::roster_header(conn, committee_id, id)?;
+        let etag = header.etag();
+        if presented.as_deref() == Some(etag.as_str()) {
+            return Ok((etag, None));
+        }
+        Ok((etag, Some(views::roster_view(conn, header, filter.as_deref())?)))
+    })
+    .await?;
+    match outcome {
+        (etag, None) => Ok(HttpResponse::NotModified().insert_header((header::ETAG, etag)).finish()),
+        (etag, Some(view)) => Ok(HttpResponse::Ok().insert_header((header::ETAG, etag)).json(view)),
+    }
+}
+
+/// Publish a draft roster: members see their duties and are notified.
+#[utoipa::path(
+    tag = "rosters",
+    params(("id" = i64, Path)),
+    responses(
+        (status = 200, body = RosterView),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`invalid_transition` (not a draft) or `roster_period_overlaps`", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/rosters/{id}/publish")]
+async fn publish_roster(
+    c: Coordinator,
+    pool: web::Data<DbPool>,
+    id: web::Path<i64>,
+) -> Result<web::Json<RosterView>, ApiError> {
+    let (id, committee_id, actor) = (id.into_inner(), c.user.committee_id, c.user.member_id);
+    let filter = scope_filter(&c.scope);
+    let view = db::transaction(&pool, move |conn| {
+        changes::publish(conn, committee_id, id, actor, filter.as_deref())?;
+        let header = views::roster_header(conn, committee_id, id)?;
+        views::roster_view(conn, header, filter.as_deref())
+    })
+    .await?;
+    Ok(web::Json(view))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ShiftFilter {
+    pub venue_id: Option<i64>,
+    pub member_id: Option<i64>,
+    pub roster_id: Option<i64>,
+    /// First local date (inclusive).
+    pub from: Option<NaiveDate>,
+    /// Last local date (inclusive).
+    pub to: Option<NaiveDate>,
+}
+
+/// Shifts with their teams, for coordinators within scope, ordered by id (cursor pages).
+#[utoipa::path(
+    tag = "rosters",
+    params(ShiftFilter, PageParams),
+    responses(
+        (status = 200, body = Page<ShiftView>),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[get("/shifts")]
+async fn list_shifts(
+    c: Coordinator,
+    pool: web::Data<DbPool>,
+    filter: web::Query<ShiftFilter>,
+    page: web::Query<PageParams>,
+) -> Result<web::Json<Page<ShiftView>>, ApiError> {
+    let page = page.parse()?;
+    let f = filter.into_inner();
+    if let Some(v) = f.venue_id {
+        c.scope.check(v)?;
+    }
+    let scope = scope_filter(&c.scope);
+    let committee_id = c.user.committee_id;
+    let items = db::run(&pool, move |conn| {
+        let mut q = shifts::table
+            .inner_join(venues::table)
+            .filter(shifts::committee_id.eq(committee_id))
+            .filter(shifts::id.gt(page.after_id))
+            .into_boxed();
+        if let Some(v) = f.venue_id {
+            q = q.filter(shifts::venue_id.eq(v));
+        }
+        if let Some(ids) = scope {
+            q = q.filter(shifts::venue_id.eq_any(ids));
+        }
+        if let Some(r) = f.roster_id {
+            q = q.filter(shifts::roster_id.eq(r));
+        }
+        if let Some(from) = f.from {
+            q = q.filter(shifts::local_date.ge(from));
+        }
+        if let Some(to) = f.to {
+            q = q.filter(shifts::local_date.le(to));
+        }
+        if let Some(m) = f.member_id {
+            let with_member = assignments::table
+                .filter(assignments::member_id.eq(m).and(assignments::removed_at.is_null()))
+                .select(assignments::shift_id);
+            q = q.filter(shifts::id.eq_any(with_member));
+        }
+        let rows: Vec<ShiftRow> = q.order(shifts::id).limit(page.limit + 1).select(SHIFT_COLUMNS).load(conn)?;
+        views::shift_views(conn, rows)
+    })
+    .await?;
+    Ok(web::Json(Page::from_rows(items, page, |s: &ShiftView| s.id)))
+}
+
+/// Add, remove, replace, lock or unlock an assignment. On a published roster the change is a
+/// new version with who, when and why; removed assignments are kept as history and the
+/// members concerned are notified.
+#[utoipa::path(
+    tag = "rosters",
+    params(("id" = i64, Path, description = "Shift id")),
+    request_body = AssignmentChange,
+    responses(
+        (status = 200, body = ShiftView),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`assignment_conflict`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[patch("/shifts/{id}/assignments")]
+async fn change_assignments(
+    c: Coordinator,
+    pool: web::Data<DbPool>,
+    id: web::Path<i64>,
+    body: web::Json<AssignmentChange>,
+) -> Result<web::Json<ShiftView>, ApiError> {
+    let (shift_id, committee_id, actor) = (id.into_inner(), c.user.committee_id, c.user.member_id);
+    let change = body.into_inner();
+    let scope = c.scope.clone();
+    let view = db::transaction(&pool, move |conn| {
+        changes::apply(conn, committee_id, actor, &scope, shift_id, &change)?;
+        let rows: Vec<ShiftRow> =
+            shifts::table.inner_join(venues::table).filter(shifts::id.eq(shift_id)).select(SHIFT_COLUMNS).load(conn)?;
+        Ok(views::shift_views(conn, rows)?.remove(0))
+    })
+    .await?;
+    Ok(web::Json(view))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct DutyWindow {
+    /// First local date (default: today in the committee's time zone).
+    pub from: Option<NaiveDate>,
+    /// Last local date (default: 92 days after `from`).
+    pub to: Option<NaiveDate>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Duty {
+    pub assignment_id: i64,
+    pub shift_id: i64,
+    pub venue_id: i64,
+    pub venue_name: String,
+    pub date: NaiveDate,
+    #[schema(value_type = String, example = "08:30:00")]
+    pub start_time: chrono::NaiveTime,
+    #[schema(value_type = String, example = "12:00:00")]
+    pub end_time: chrono::NaiveTime,
+    pub starts_at: chrono::DateTime<chrono::Utc>,
+    pub ends_at: chrono::DateTime<chrono::Utc>,
+    /// `lead` or `member`.
+    pub role: String,
+    pub reason: String,
+    /// Everyone on the shift, you included.
+    pub team: Vec<views::AssignmentView>,
+}
+
+/// The signed-in member's published duties, soonest first.
+#[utoipa::path(
+    tag = "rosters",
+    params(DutyWindow),
+    responses((status = 200, body = Vec<Duty>), (status = 401, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = []))
+)]
+#[get("/me/duties")]
+async fn my_duties(
+    user: AuthUser,
+    pool: web::Data<DbPool>,
+    window: web::Query<DutyWindow>,
+) -> Result<web::Json<Vec<Duty>>, ApiError> {
+    let DutyWindow { from, to } = window.into_inner();
+    let duties = db::run(&pool, move |conn| {
+        let tz = store::committee_tz(conn, user.committee_id)?;
+        let from = from.unwrap_or_else(|| chrono::Utc::now().with_timezone(&tz).date_naive());
+        let to = to.unwrap_or(from + Duration::days(92));
+        if to < from || (to - from).num_days() > MAX_PERIOD_DAYS {
+            return Err(ApiError::field("to", "out_of_range", "must be on or after `from`, within a year"));
+        }
+        let rows: Vec<(i64, i64, String, String, ShiftRow)> = assignments::table
+            .inner_join(shifts::table.inner_join(rosters::table).inner_join(venues::table))
+            .filter(assignments::committee_id.eq(user.committee_id))
+            .filter(assignments::member_id.eq(user.member_id))
+            .filter(assignments::removed_at.is_null())
+            .filter(rosters::status.eq("published"))
+            .filter(shifts::local_date.between(from, to))
+            .order((shifts::starts_at, shifts::id))
+            .select((assignments::id, shifts::id, assignments::role, assignments::reason, SHIFT_COLUMNS))
+            .load(conn)?;
+        let ids: Vec<i64> = rows.iter().map(|r| r.1).collect();
+        let mut teams = views::assignments_of(conn, &ids)?;
+        Ok(rows
+            .into_iter()
+            .map(|(assignment_id, shift_id, role, reason, s)| Duty {
+                assignment_id,
+                shift_id,
+                venue_id: s.venue_id,
+                venue_name: s.venue_name,
+                date: s.local_date,
+                start_time: s.start_time,
+                end_time: s.end_time,
+                starts_at: s.starts_at.and_utc(),
+                ends_at: s.ends_at.and_utc(),
+                role,
+                reason,
+                team: teams.remove(&shift_id).unwrap_or_default(),
+            })
+            .collect::<Vec<_>>())
+    })
+    .await?;
+    Ok(web::Json(duties))
+}

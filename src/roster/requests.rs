@@ -1,0 +1,685 @@
+//! Swaps (换班) and leave (请假): members ask, colleagues accept, coordinators decide. Every
+//! state change is audited; a transition the state does not allow answers 409.
+
+use actix_web::{HttpResponse, get, post, web};
+use chrono::NaiveDate;
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_actix_web::service_config::ServiceConfig;
+
+use super::changes::{self, ShiftContext};
+use super::store;
+use crate::auth::{AuthUser, load_scope};
+use crate::db::{self, DbConnection, DbPool};
+use crate::error::{ApiError, ErrorCode, Problem};
+use crate::json::UtcInstant;
+use crate::schema::{assignments, leave_requests, members, rosters, shifts, swap_requests};
+
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(list_swaps)
+        .service(create_swap)
+        .service(swap_action)
+        .service(list_leave)
+        .service(create_leave)
+        .service(leave_action);
+}
+
+fn invalid(status: &str, action: &str) -> ApiError {
+    ApiError::new(ErrorCode::InvalidTransition).with_detail(format!("cannot {action} a request that is {status}"))
+}
+
+// ----------------------------------------------------------------------------- swaps
+
+#[derive(Debug, Serialize, ToSchema, Queryable)]
+pub struct SwapView {
+    pub id: i64,
+    pub assignment_id: i64,
+    pub from_member_id: i64,
+    /// The colleague asked; absent when offered to the pool.
+    pub to_member_id: Option<i64>,
+    pub accepted_by: Option<i64>,
+    /// `offered`, `accepted`, `approved`, `rejected` or `cancelled`.
+    pub status: String,
+    pub note: String,
+    pub decided_by: Option<i64>,
+    #[diesel(deserialize_as = chrono::NaiveDateTime)]
+    #[schema(value_type = chrono::DateTime<chrono::Utc>)]
+    pub created_at: UtcInstant,
+    #[diesel(deserialize_as = chrono::NaiveDateTime)]
+    #[schema(value_type = chrono::DateTime<chrono::Utc>)]
+    pub updated_at: UtcInstant,
+}
+
+type SwapColumns = (
+    swap_requests::id,
+    swap_requests::assignment_id,
+    swap_requests::from_member_id,
+    swap_requests::to_member_id,
+    swap_requests::accepted_by,
+    swap_requests::status,
+    swap_requests::note,
+    swap_requests::decided_by,
+    swap_requests::created_at,
+    swap_requests::updated_at,
+);
+const SWAP_COLUMNS: SwapColumns = (
+    swap_requests::id,
+    swap_requests::assignment_id,
+    swap_requests::from_member_id,
+    swap_requests::to_member_id,
+    swap_requests::accepted_by,
+    swap_requests::status,
+    swap_requests::note,
+    swap_requests::decided_by,
+    swap_requests::created_at,
+    swap_requests::updated_at,
+);
+
+fn swap(conn: &mut DbConnection, committee_id: i64, id: i64) -> Result<SwapView, ApiError> {
+    Ok(swap_requests::table
+        .filter(swap_requests::committee_id.eq(committee_id).and(swap_requests::id.eq(id)))
+        .select(SWAP_COLUMNS)
+        .first(conn)?)
+}
+
+/// The shift of an active assignment of a published roster.
+fn assignment_shift(
+    conn: &mut DbConnection,
+    committee_id: i64,
+    assignment_id: i64,
+) -> Result<(i64, i64, String), ApiError> {
+    let row: Option<(i64, i64, String, Option<chrono::NaiveDateTime>)> = assignments::table
+        .inner_join(shifts::table.inner_join(rosters::table))
+        .filter(assignments::committee_id.eq(committee_id).and(assignments::id.eq(assignment_id)))
+        .select((assignments::member_id, shifts::id, rosters::status, assignments::removed_at))
+        .first(conn)
+        .optional()?;
+    match row {
+        Some((member_id, shift_id, status, None)) if status == "published" => Ok((member_id, shift_id, status)),
+        Some(_) => {
+            Err(ApiError::new(ErrorCode::InvalidTransition).with_detail("the duty is no longer on a published roster"))
+        }
+        None => Err(ApiError::not_found()),
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateSwap {
+    /// One of your own upcoming duties.
+    pub assignment_id: i64,
+    /// The colleague you ask; absent offers the duty to the pool.
+    pub to_member_id: Option<i64>,
+    #[serde(default)]
+    pub note: String,
+}
+
+/// Offer one of your duties to a named colleague or to the pool.
+#[utoipa::path(
+    tag = "rosters",
+    request_body = CreateSwap,
+    responses(
+        (status = 201, body = SwapView),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`invalid_transition`: past duty, or already offered", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/swap-requests")]
+async fn create_swap(
+    user: AuthUser,
+    pool: web::Data<DbPool>,
+    body: web::Json<CreateSwap>,
+) -> Result<HttpResponse, ApiError> {
+    let body = body.into_inner();
+    if body.note.chars().count() > 200 {
+        return Err(ApiError::field("note", "too_long", "must be at most 200 characters"));
+    }
+    let view = db::transaction(&pool, move |conn| {
+        let (owner, shift_id, _) = assignment_shift(conn, user.committee_id, body.assignment_id)?;
+        if owner != user.member_id {
+            return Err(ApiError::forbidden().with_detail("you can only offer your own duties"));
+        }
+        let ctx = changes::shift_context(conn, user.committee_id, shift_id)?;
+        if ctx.starts_at <= db::now() {
+            return Err(ApiError::new(ErrorCode::InvalidTransition).with_detail("the duty has started"));
+        }
+        if let Some(to) = body.to_member_id {
+            let known: Option<i64> = members::table
+                .filter(members::committee_id.eq(user.committee_id).and(members::id.eq(to)))
+                .select(members::id)
+                .first(conn)
+                .optional()?;
+            if known.is_none() || to == user.member_id {
+                return Err(ApiError::field("to_member_id", "unknown_member", "not a colleague of this committee"));
+            }
+        }
+        let open: Option<i64> = swap_requests::table
+            .filter(swap_requests::assignment_id.eq(body.assignment_id))
+            .filter(swap_requests::status.eq_any(["offered", "accepted"]))
+            .select(swap_requests::id)
+            .first(conn)
+            .optional()?;
+        if let Some(open) = open {
+            return Err(
+                ApiError::new(ErrorCode::InvalidTransition).with_detail(format!("swap request {open} is already open"))
+            );
+        }
+        let now = db::now();
+        let id: i64 = diesel::insert_into(swap_requests::table)
+            .values((
+                swap_requests::committee_id.eq(user.committee_id),
+                swap_requests::assignment_id.eq(body.assignment_id),
+                swap_requests::from_member_id.eq(user.member_id),
+                swap_requests::to_member_id.eq(body.to_member_id),
+                swap_requests::status.eq("offered"),
+                swap_requests::note.eq(&body.note),
+                swap_requests::created_at.eq(now),
+                swap_requests::updated_at.eq(now),
+            ))
+            .returning(swap_requests::id)
+            .get_result(conn)?;
+        crate::outbox::enqueue(
+            conn,
+            user.committee_id,
+            "swap.offered",
+            None,
+            &serde_json::json!({ "swap_request_id": id, "from_member_id": user.member_id,
+                                 "member_id": body.to_member_id, "shift_id": shift_id, "date": ctx.date }),
+        )?;
+        crate::audit::record(
+            conn,
+            user.committee_id,
+            Some(user.member_id),
+            "swap.offered",
+            "swap_request",
+            Some(id),
+            "",
+        )?;
+        swap(conn, user.committee_id, id)
+    })
+    .await?;
+    Ok(HttpResponse::Created().json(view))
+}
+
+/// Swap requests you are part of (members), or within your venues (coordinators); open
+/// pool offers are listed for every member.
+#[utoipa::path(tag = "rosters", responses((status = 200, body = Vec<SwapView>)), security(("bearer" = [])))]
+#[get("/swap-requests")]
+async fn list_swaps(user: AuthUser, pool: web::Data<DbPool>) -> Result<web::Json<Vec<SwapView>>, ApiError> {
+    let views = db::run(&pool, move |conn| {
+        let scope = load_scope(conn, &user)?;
+        let rows: Vec<(SwapView, i64)> = swap_requests::table
+            .inner_join(assignments::table.inner_join(shifts::table))
+            .filter(swap_requests::committee_id.eq(user.committee_id))
+            .order(swap_requests::id.desc())
+            .limit(500)
+            .select((SWAP_COLUMNS, shifts::venue_id))
+            .load(conn)?;
+        let me = Some(user.member_id);
+        Ok(rows
+            .into_iter()
+            .filter(|(s, venue)| {
+                s.from_member_id == user.member_id
+                    || s.to_member_id == me
+                    || s.accepted_by == me
+                    || (s.to_member_id.is_none() && s.status == "offered")
+                    || (user.roles.can_coordinate() && scope.includes(*venue))
+            })
+            .map(|(s, _)| s)
+            .collect::<Vec<_>>())
+    })
+    .await?;
+    Ok(web::Json(views))
+}
+
+/// `accept` (the colleague, or anyone for a pool offer), `approve` / `reject` (a coordinator
+/// of the venue), `cancel` (either side, before approval).
+#[utoipa::path(
+    tag = "rosters",
+    params(("id" = i64, Path), ("action" = String, Path, description = "accept, approve, reject or cancel")),
+    responses(
+        (status = 200, body = SwapView),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`invalid_transition` or `assignment_conflict`", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/swap-requests/{id}/{action}")]
+async fn swap_action(
+    user: AuthUser,
+    pool: web::Data<DbPool>,
+    path: web::Path<(i64, String)>,
+) -> Result<web::Json<SwapView>, ApiError> {
+    let (id, action) = path.into_inner();
+    let view = db::transaction(&pool, move |conn| {
+        let request = swap(conn, user.committee_id, id)?;
+        let (_, shift_id, _) = assignment_shift(conn, user.committee_id, request.assignment_id)?;
+        let ctx = changes::shift_context(conn, user.committee_id, shift_id)?;
+        let me = user.member_id;
+        match action.as_str() {
+            "accept" => {
+                if request.status != "offered" {
+                    return Err(invalid(&request.status, "accept"));
+                }
+                let allowed = request.to_member_id.map_or(me != request.from_member_id, |to| to == me);
+                if !allowed {
+                    return Err(ApiError::forbidden().with_detail("the request is not addressed to you"));
+                }
+                changes::check_can_take(conn, user.committee_id, &ctx, me)?;
+                transition(conn, id, "offered", "accepted", Some(me), None)?;
+                notify(conn, user.committee_id, "swap.accepted", id, request.from_member_id)?;
+                let auto: bool = crate::committee::load_settings(conn, user.committee_id)?.swap_auto_approve;
+                if auto {
+                    approve(conn, user.committee_id, &ctx, id, None)?;
+                }
+            }
+            "approve" | "reject" => {
+                if !user.roles.can_coordinate() {
+                    return Err(ApiError::forbidden());
+                }
+                load_scope(conn, &user)?.check(ctx.venue_id)?;
+                if action == "approve" {
+                    if request.status != "accepted" {
+                        return Err(invalid(&request.status, "approve"));
+                    }
+                    approve(conn, user.committee_id, &ctx, id, Some(me))?;
+                } else {
+                    if !matches!(request.status.as_str(), "offered" | "accepted") {
+                        return Err(invalid(&request.status, "reject"));
+                    }
+                    transition(conn, id, &request.status, "rejected", None, Some(me))?;
+                    notify(conn, user.committee_id, "swap.rejected", id, request.from_member_id)?;
+                }
+            }
+            "cancel" => {
+                let party = me == request.from_member_id || request.accepted_by == Some(me);
+                if !party {
+                    return Err(ApiError::forbidden().with_detail("only the two colleagues can cancel"));
+                }
+                if !matches!(request.status.as_str(), "offered" | "accepted") {
+                    return Err(invalid(&request.status, "cancel"));
+                }
+                transition(conn, id, &request.status, "cancelled", None, None)?;
+            }
+            _ => return Err(ApiError::not_found()),
+        }
+        crate::audit::record(
+            conn,
+            user.committee_id,
+            Some(me),
+            &format!("swap.{action}"),
+            "swap_request",
+            Some(id),
+            "",
+        )?;
+        swap(conn, user.committee_id, id)
+    })
+    .await?;
+    Ok(web::Json(view))
+}
+
+/// Moves a request from `from` to `to` only if nobody moved it first (two coordinators
+/// approving at once: one wins, the other gets 409).
+fn transition(
+    conn: &mut DbConnection,
+    id: i64,
+    from: &str,
+    to: &str,
+    accepted_by: Option<i64>,
+    decided_by: Option<i64>,
+) -> Result<(), ApiError> {
+    let target = swap_requests::table.filter(swap_requests::id.eq(id).and(swap_requests::status.eq(from)));
+    let now = db::now();
+    let updated = match accepted_by {
+        Some(a) => diesel::update(target)
+            .set((swap_requests::status.eq(to), swap_requests::accepted_by.eq(a), swap_requests::updated_at.eq(now)))
+            .execute(conn)?,
+        None => diesel::update(target)
+            .set((
+                swap_requests::status.eq(to),
+                swap_requests::decided_by.eq(decided_by),
+                swap_requests::updated_at.eq(now),
+            ))
+            .execute(conn)?,
+    };
+    if updated != 1 {
+        return Err(invalid(from, to));
+    }
+    Ok(())
+}
+
+/// Approves and applies: the acceptor takes the duty in a new roster version.
+fn approve(
+    conn: &mut DbConnection,
+    committee_id: i64,
+    ctx: &ShiftContext,
+    id: i64,
+    by: Option<i64>,
+) -> Result<(), ApiError> {
+    transition(conn, id, "accepted", "approved", None, by)?;
+    let request = swap(conn, committee_id, id)?;
+    let taker =
+        request.accepted_by.ok_or_else(|| ApiError::unexpected(anyhow::anyhow!("accepted swap without taker")))?;
+    let role: String = assignments::table.find(request.assignment_id).select(assignments::role).first(conn)?;
+    let version = changes::next_version(conn, ctx, by, "换班", &format!("swap request {id}"))?;
+    changes::remove_assignment(conn, ctx, request.assignment_id, version)?;
+    changes::check_can_take(conn, committee_id, ctx, taker)?;
+    changes::add_assignment(conn, committee_id, ctx, taker, &role, "swap", &format!("换班（申请 {id}）"), version)?;
+    notify(conn, committee_id, "swap.approved", id, request.from_member_id)?;
+    notify(conn, committee_id, "swap.approved", id, taker)
+}
+
+fn notify(conn: &mut DbConnection, committee_id: i64, kind: &str, id: i64, member_id: i64) -> Result<(), ApiError> {
+    crate::outbox::enqueue(
+        conn,
+        committee_id,
+        kind,
+        None,
+        &serde_json::json!({ "swap_request_id": id, "member_id": member_id }),
+    )
+}
+
+// ----------------------------------------------------------------------------- leave
+
+#[derive(Debug, Serialize, ToSchema, Queryable)]
+pub struct LeaveView {
+    pub id: i64,
+    pub member_id: i64,
+    pub date_from: NaiveDate,
+    pub date_to: NaiveDate,
+    pub reason: String,
+    /// `pending`, `approved`, `rejected` or `cancelled`.
+    pub status: String,
+    pub decided_by: Option<i64>,
+    #[diesel(deserialize_as = chrono::NaiveDateTime)]
+    #[schema(value_type = chrono::DateTime<chrono::Utc>)]
+    pub created_at: UtcInstant,
+}
+
+type LeaveColumns = (
+    leave_requests::id,
+    leave_requests::member_id,
+    leave_requests::date_from,
+    leave_requests::date_to,
+    leave_requests::reason,
+    leave_requests::status,
+    leave_requests::decided_by,
+    leave_requests::created_at,
+);
+const LEAVE_COLUMNS: LeaveColumns = (
+    leave_requests::id,
+    leave_requests::member_id,
+    leave_requests::date_from,
+    leave_requests::date_to,
+    leave_requests::reason,
+    leave_requests::status,
+    leave_requests::decided_by,
+    leave_requests::created_at,
+);
+
+fn leave(conn: &mut DbConnection, committee_id: i64, id: i64) -> Result<LeaveView, ApiError> {
+    Ok(leave_requests::table
+        .filter(leave_requests::committee_id.eq(committee_id).and(leave_requests::id.eq(id)))
+        .select(LEAVE_COLUMNS)
+        .first(conn)?)
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateLeave {
+    pub date_from: NaiveDate,
+    pub date_to: NaiveDate,
+    #[serde(default)]
+    pub reason: String,
+}
+
+/// Ask for leave over a date range (inclusive).
+#[utoipa::path(
+    tag = "rosters",
+    request_body = CreateLeave,
+    responses((status = 201, body = LeaveView), (status = 422, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = []))
+)]
+#[post("/leave-requests")]
+async fn create_leave(
+    user: AuthUser,
+    pool: web::Data<DbPool>,
+    body: web::Json<CreateLeave>,
+) -> Result<HttpResponse, ApiError> {
+    let body = body.into_inner();
+    if body.date_to < body.date_from || (body.date_to - body.date_from).num_days() > 92 {
+        return Err(ApiError::field(
+            "date_to",
+            "out_of_range",
+            "must be on or after date_from, at most 93 days of leave",
+        ));
+    }
+    if body.reason.chars().count() > 200 {
+        return Err(ApiError::field("reason", "too_long", "must be at most 200 characters"));
+    }
+    let view = db::transaction(&pool, move |conn| {
+        let now = db::now();
+        let id: i64 = diesel::insert_into(leave_requests::table)
+            .values((
+                leave_requests::committee_id.eq(user.committee_id),
+                leave_requests::member_id.eq(user.member_id),
+                leave_requests::date_from.eq(body.date_from),
+                leave_requests::date_to.eq(body.date_to),
+                leave_requests::reason.eq(&body.reason),
+                leave_requests::status.eq("pending"),
+                leave_requests::created_at.eq(now),
+                leave_requests::updated_at.eq(now),
+            ))
+            .returning(leave_requests::id)
+            .get_result(conn)?;
+        crate::audit::record(
+            conn,
+            user.committee_id,
+            Some(user.member_id),
+            "leave.requested",
+            "leave_request",
+            Some(id),
+            "",
+        )?;
+        leave(conn, user.committee_id, id)
+    })
+    .await?;
+    Ok(HttpResponse::Created().json(view))
+}
+
+/// Your leave requests (members), or those of members in your venues (coordinators).
+#[utoipa::path(tag = "rosters", responses((status = 200, body = Vec<LeaveView>)), security(("bearer" = [])))]
+#[get("/leave-requests")]
+async fn list_leave(user: AuthUser, pool: web::Data<DbPool>) -> Result<web::Json<Vec<LeaveView>>, ApiError> {
+    let views = db::run(&pool, move |conn| {
+        let scope = load_scope(conn, &user)?;
+        let rows: Vec<(LeaveView, Option<i64>)> = leave_requests::table
+            .inner_join(members::table)
+            .filter(leave_requests::committee_id.eq(user.committee_id))
+            .order(leave_requests::id.desc())
+            .limit(500)
+            .select((LEAVE_COLUMNS, members::home_venue_id))
+            .load(conn)?;
+        Ok(rows
+            .into_iter()
+            .filter(|(l, home)| {
+                l.member_id == user.member_id || (user.roles.can_coordinate() && home.is_none_or(|v| scope.includes(v)))
+            })
+            .map(|(l, _)| l)
+            .collect::<Vec<_>>())
+    })
+    .await?;
+    Ok(web::Json(views))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FreedShift {
+    pub shift_id: i64,
+    pub venue_id: i64,
+    pub date: NaiveDate,
+    /// Colleagues who could take it without breaking a rule, best first.
+    pub candidates: Vec<Substitute>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Substitute {
+    pub member_id: i64,
+    pub member_name: String,
+    pub reason: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LeaveDecision {
+    pub leave: LeaveView,
+    /// Duties the approved leave took the member off, with proposed substitutes.
+    pub freed_shifts: Vec<FreedShift>,
+}
+
+/// `approve` / `reject` (a coordinator of the member's venue), `cancel` (the member, while
+/// pending). Approval takes the member off their duties in the range and proposes substitutes.
+#[utoipa::path(
+    tag = "rosters",
+    params(("id" = i64, Path), ("action" = String, Path, description = "approve, reject or cancel")),
+    responses(
+        (status = 200, body = LeaveDecision),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`invalid_transition`", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/leave-requests/{id}/{action}")]
+async fn leave_action(
+    c: AuthUser,
+    pool: web::Data<DbPool>,
+    path: web::Path<(i64, String)>,
+) -> Result<web::Json<LeaveDecision>, ApiError> {
+    let (id, action) = path.into_inner();
+    let decision = db::transaction(&pool, move |conn| {
+        let request = leave(conn, c.committee_id, id)?;
+        let me = c.member_id;
+        let mut freed = Vec::new();
+        match action.as_str() {
+            "approve" | "reject" => {
+                if !c.roles.can_coordinate() {
+                    return Err(ApiError::forbidden());
+                }
+                let home: Option<i64> =
+                    members::table.find(request.member_id).select(members::home_venue_id).first(conn)?;
+                if let Some(home) = home {
+                    load_scope(conn, &c)?.check(home)?;
+                }
+                if request.status != "pending" {
+                    return Err(invalid(&request.status, &action));
+                }
+                let to = if action == "approve" { "approved" } else { "rejected" };
+                leave_transition(conn, id, "pending", to, Some(me))?;
+                if action == "approve" {
+                    freed = free_duties(conn, c.committee_id, me, &request)?;
+                }
+                crate::outbox::enqueue(
+                    conn,
+                    c.committee_id,
+                    "leave.decided",
+                    None,
+                    &serde_json::json!({ "leave_request_id": id, "member_id": request.member_id, "status": to }),
+                )?;
+            }
+            "cancel" => {
+                if me != request.member_id {
+                    return Err(ApiError::forbidden());
+                }
+                if request.status != "pending" {
+                    return Err(invalid(&request.status, "cancel"));
+                }
+                leave_transition(conn, id, "pending", "cancelled", None)?;
+            }
+            _ => return Err(ApiError::not_found()),
+        }
+        crate::audit::record(
+            conn,
+            c.committee_id,
+            Some(me),
+            &format!("leave.{action}"),
+            "leave_request",
+            Some(id),
+            "",
+        )?;
+        Ok(LeaveDecision { leave: leave(conn, c.committee_id, id)?, freed_shifts: freed })
+    })
+    .await?;
+    Ok(web::Json(decision))
+}
+
+fn leave_transition(conn: &mut DbConnection, id: i64, from: &str, to: &str, by: Option<i64>) -> Result<(), ApiError> {
+    let updated =
+        diesel::update(leave_requests::table.filter(leave_requests::id.eq(id).and(leave_requests::status.eq(from))))
+            .set((
+                leave_requests::status.eq(to),
+                leave_requests::decided_by.eq(by),
+                leave_requests::updated_at.eq(db::now()),
+            ))
+            .execute(conn)?;
+    if updated != 1 {
+        return Err(invalid(from, to));
+    }
+    Ok(())
+}
+
+/// Takes the member off every upcoming duty in the leave's range (a new version of each
+/// roster concerned) and asks the generator who could stand in.
+fn free_duties(
+    conn: &mut DbConnection,
+    committee_id: i64,
+    actor: i64,
+    request: &LeaveView,
+) -> Result<Vec<FreedShift>, ApiError> {
+    let duties: Vec<(i64, i64, i64)> = assignments::table
+        .inner_join(shifts::table.inner_join(rosters::table))
+        .filter(assignments::committee_id.eq(committee_id))
+        .filter(assignments::member_id.eq(request.member_id))
+        .filter(assignments::removed_at.is_null())
+        .filter(rosters::status.ne("discarded"))
+        .filter(shifts::local_date.between(request.date_from, request.date_to))
+        .filter(shifts::starts_at.gt(db::now()))
+        .order(shifts::starts_at)
+        .select((assignments::id, shifts::id, rosters::id))
+        .load(conn)?;
+    let mut freed = Vec::new();
+    for (assignment_id, shift_id, roster_id) in duties {
+        let ctx = changes::shift_context(conn, committee_id, shift_id)?;
+        let version = changes::next_version(conn, &ctx, Some(actor), "请假", &format!("leave request {}", request.id))?;
+        changes::remove_assignment(conn, &ctx, assignment_id, version)?;
+        changes::notify_change(conn, committee_id, &ctx, request.member_id, "removed")?;
+        let header = super::views::roster_header(conn, committee_id, roster_id)?;
+        let (input, _) = store::generation_input(conn, committee_id, header.period_from, header.period_to, None)?;
+        let planned = store::planned_shifts(conn, roster_id)?;
+        let template_id: i64 = shifts::table.find(shift_id).select(shifts::template_id).first(conn)?;
+        let key = super::ShiftKey { template_id, date: ctx.date };
+        let candidates = super::propose_substitutes(&input, &planned, key, request.member_id, 5);
+        let ids: Vec<i64> = candidates.iter().map(|c| c.member_id).collect();
+        let names: std::collections::BTreeMap<i64, String> = members::table
+            .filter(members::id.eq_any(&ids))
+            .select((members::id, members::name))
+            .load(conn)?
+            .into_iter()
+            .collect();
+        freed.push(FreedShift {
+            shift_id,
+            venue_id: ctx.venue_id,
+            date: ctx.date,
+            candidates: candidates
+                .into_iter()
+                .map(|c| Substitute {
+                    member_name: names.get(&c.member_id).cloned().unwrap_or_default(),
+                    member_id: c.member_id,
+                    reason: c.reason.zh(),
+                })
+                .collect(),
+        });
+    }
+    Ok(freed)
+}

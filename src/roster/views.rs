@@ -1,0 +1,271 @@
+//! What roster reads return.
+
+use std::collections::BTreeMap;
+
+use chrono::{NaiveDate, NaiveTime};
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::{GeneratedRoster, ShortfallReason};
+use crate::db::DbConnection;
+use crate::error::ApiError;
+use crate::schema::{assignments, members, rosters, shifts, venues};
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ShortfallView {
+    pub template_id: i64,
+    pub venue_id: i64,
+    pub date: NaiveDate,
+    /// Minimum head count.
+    pub needed: u32,
+    pub got: u32,
+    /// Why, e.g. `pool_too_small`, `members_on_leave`, `overlap`, `monthly_limit`.
+    pub reasons: Vec<ShortfallReasonView>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ShortfallReasonView {
+    pub code: String,
+    /// How many members it concerned.
+    pub members: u32,
+}
+
+pub fn shortfall_views(generated: &GeneratedRoster) -> Vec<ShortfallView> {
+    generated
+        .shortfalls
+        .iter()
+        .map(|s| ShortfallView {
+            template_id: s.shift.template_id,
+            venue_id: s.venue_id,
+            date: s.shift.date,
+            needed: s.needed,
+            got: s.got,
+            reasons: s
+                .reasons
+                .iter()
+                .map(|r| {
+                    let (code, members) = match *r {
+                        ShortfallReason::PoolTooSmall { active_members } => ("pool_too_small", active_members),
+                        ShortfallReason::MembersOnLeave(n) => ("members_on_leave", n),
+                        ShortfallReason::Overlap(n) => ("overlap", n),
+                        ShortfallReason::MonthlyLimit(n) => ("monthly_limit", n),
+                    };
+                    ShortfallReasonView { code: code.to_owned(), members }
+                })
+                .collect(),
+        })
+        .collect()
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema, Queryable)]
+pub struct AssignmentView {
+    pub id: i64,
+    pub member_id: i64,
+    pub member_name: String,
+    /// `lead` or `member`.
+    pub role: String,
+    /// `generated`, `manual`, `swap` or `substitute`.
+    pub source: String,
+    pub locked: bool,
+    /// Why this member is on this shift.
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ShiftView {
+    pub id: i64,
+    pub roster_id: i64,
+    pub template_id: i64,
+    pub venue_id: i64,
+    pub venue_name: String,
+    /// Local date in the committee's time zone.
+    pub date: NaiveDate,
+    #[schema(value_type = String, example = "08:30:00")]
+    pub start_time: NaiveTime,
+    #[schema(value_type = String, example = "12:00:00")]
+    pub end_time: NaiveTime,
+    pub starts_at: chrono::DateTime<chrono::Utc>,
+    pub ends_at: chrono::DateTime<chrono::Utc>,
+    pub head_min: i32,
+    pub head_max: i32,
+    pub assignments: Vec<AssignmentView>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RosterView {
+    pub id: i64,
+    pub period_from: NaiveDate,
+    pub period_to: NaiveDate,
+    /// `draft`, `published` or `discarded`.
+    pub status: String,
+    /// Starts at 1; every change after publishing adds one.
+    pub version: i32,
+    pub published_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub shortfalls: Vec<ShortfallView>,
+    pub shifts: Vec<ShiftView>,
+}
+
+#[derive(Debug, Clone, Queryable)]
+pub struct ShiftRow {
+    pub id: i64,
+    pub roster_id: i64,
+    pub template_id: i64,
+    pub venue_id: i64,
+    pub venue_name: String,
+    pub local_date: NaiveDate,
+    pub start_time: NaiveTime,
+    pub end_time: NaiveTime,
+    pub starts_at: chrono::NaiveDateTime,
+    pub ends_at: chrono::NaiveDateTime,
+    pub head_min: i32,
+    pub head_max: i32,
+}
+
+pub type ShiftColumns = (
+    shifts::id,
+    shifts::roster_id,
+    shifts::template_id,
+    shifts::venue_id,
+    venues::name,
+    shifts::local_date,
+    shifts::start_time,
+    shifts::end_time,
+    shifts::starts_at,
+    shifts::ends_at,
+    shifts::head_min,
+    shifts::head_max,
+);
+
+pub const SHIFT_COLUMNS: ShiftColumns = (
+    shifts::id,
+    shifts::roster_id,
+    shifts::template_id,
+    shifts::venue_id,
+    venues::name,
+    shifts::local_date,
+    shifts::start_time,
+    shifts::end_time,
+    shifts::starts_at,
+    shifts::ends_at,
+    shifts::head_min,
+    shifts::head_max,
+);
+
+/// Active assignments (with member names) of the given shifts, grouped by shift.
+pub fn assignments_of(
+    conn: &mut DbConnection,
+    shift_ids: &[i64],
+) -> Result<BTreeMap<i64, Vec<AssignmentView>>, ApiError> {
+    let mut grouped: BTreeMap<i64, Vec<AssignmentView>> = BTreeMap::new();
+    for chunk in shift_ids.chunks(500) {
+        let rows: Vec<(i64, AssignmentView)> = assignments::table
+            .inner_join(members::table)
+            .filter(assignments::shift_id.eq_any(chunk))
+            .filter(assignments::removed_at.is_null())
+            .order((assignments::shift_id, assignments::role, assignments::member_id))
+            .select((
+                assignments::shift_id,
+                (
+                    assignments::id,
+                    assignments::member_id,
+                    members::name,
+                    assignments::role,
+                    assignments::source,
+                    assignments::locked,
+                    assignments::reason,
+                ),
+            ))
+            .load(conn)?;
+        for (shift_id, view) in rows {
+            grouped.entry(shift_id).or_default().push(view);
+        }
+    }
+    Ok(grouped)
+}
+
+pub fn shift_views(conn: &mut DbConnection, rows: Vec<ShiftRow>) -> Result<Vec<ShiftView>, ApiError> {
+    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+    let mut grouped = assignments_of(conn, &ids)?;
+    Ok(rows
+        .into_iter()
+        .map(|r| ShiftView {
+            assignments: grouped.remove(&r.id).unwrap_or_default(),
+            id: r.id,
+            roster_id: r.roster_id,
+            template_id: r.template_id,
+            venue_id: r.venue_id,
+            venue_name: r.venue_name,
+            date: r.local_date,
+            start_time: r.start_time,
+            end_time: r.end_time,
+            starts_at: r.starts_at.and_utc(),
+            ends_at: r.ends_at.and_utc(),
+            head_min: r.head_min,
+            head_max: r.head_max,
+        })
+        .collect())
+}
+
+pub struct RosterHeader {
+    pub id: i64,
+    pub period_from: NaiveDate,
+    pub period_to: NaiveDate,
+    pub status: String,
+    pub version: i32,
+    pub shortfalls: String,
+    pub published_at: Option<chrono::NaiveDateTime>,
+    pub updated_at: chrono::NaiveDateTime,
+}
+
+pub fn roster_header(conn: &mut DbConnection, committee_id: i64, id: i64) -> Result<RosterHeader, ApiError> {
+    let (id, period_from, period_to, status, version, shortfalls, published_at, updated_at) = rosters::table
+        .filter(rosters::committee_id.eq(committee_id).and(rosters::id.eq(id)))
+        .select((
+            rosters::id,
+            rosters::period_from,
+            rosters::period_to,
+            rosters::status,
+            rosters::version,
+            rosters::shortfalls,
+            rosters::published_at,
+            rosters::updated_at,
+        ))
+        .first::<(i64, NaiveDate, NaiveDate, String, i32, String, Option<chrono::NaiveDateTime>, chrono::NaiveDateTime)>(
+            conn,
+        )?;
+    Ok(RosterHeader { id, period_from, period_to, status, version, shortfalls, published_at, updated_at })
+}
+
+impl RosterHeader {
+    /// Changes whenever the roster or any of its assignments changes (both bump `updated_at`).
+    pub fn etag(&self) -> String {
+        format!("\"roster-{}-v{}-{}\"", self.id, self.version, self.updated_at.and_utc().timestamp_micros())
+    }
+}
+
+/// The whole roster, optionally restricted to some venues (a coordinator's scope).
+pub fn roster_view(
+    conn: &mut DbConnection,
+    header: RosterHeader,
+    venue_filter: Option<&[i64]>,
+) -> Result<RosterView, ApiError> {
+    let mut query = shifts::table.inner_join(venues::table).filter(shifts::roster_id.eq(header.id)).into_boxed();
+    if let Some(v) = venue_filter {
+        query = query.filter(shifts::venue_id.eq_any(v.to_vec()));
+    }
+    let rows: Vec<ShiftRow> =
+        query.order((shifts::local_date, shifts::start_time, shifts::venue_id)).select(SHIFT_COLUMNS).load(conn)?;
+    let shortfalls: Vec<ShortfallView> = serde_json::from_str(&header.shortfalls).unwrap_or_default();
+    let shortfalls = shortfalls.into_iter().filter(|s| venue_filter.is_none_or(|v| v.contains(&s.venue_id))).collect();
+    Ok(RosterView {
+        id: header.id,
+        period_from: header.period_from,
+        period_to: header.period_to,
+        status: header.status,
+        version: header.version,
+        published_at: header.published_at.map(|p| p.and_utc()),
+        shortfalls,
+        shifts: shift_views(conn, rows)?,
+    })
+}

@@ -1,0 +1,239 @@
+//! `Application::build`: the one way the server is assembled, used by `main` and by tests.
+
+use std::net::TcpListener;
+use std::time::Duration;
+
+use actix_web::body::{BoxBody, EitherBody, MessageBody};
+use actix_web::dev::{Server, ServiceResponse};
+use actix_web::http::StatusCode;
+use actix_web::middleware::{ErrorHandlerResponse, ErrorHandlers};
+use actix_web::{App, HttpRequest, HttpServer, web};
+use tracing_actix_web::TracingLogger;
+use utoipa_actix_web::service_config::ServiceConfig;
+use utoipa_actix_web::{AppExt, scope};
+
+use crate::auth::JwtKeys;
+use crate::config::Settings;
+use crate::db::{self, DbPool};
+use crate::error::{ApiError, ErrorCode};
+use crate::openapi::SpecJson;
+
+/// Largest JSON body any endpoint takes; CSV imports have their own cap.
+pub const JSON_LIMIT_BYTES: usize = 256 * 1024;
+
+/// Largest HTML form body (the resident's form: 2,000 characters of text and a few fields).
+pub const FORM_LIMIT_BYTES: usize = 32 * 1024;
+
+/// Every route of the service, registered with its OpenAPI entry.
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.configure(crate::ops::routes)
+        .service(crate::openapi::serve_document)
+        .configure(crate::roster::feed::public_routes)
+        .configure(crate::checkin::display::public_routes)
+        .configure(crate::items::pages::routes)
+        .service(
+            scope::scope("/api/v1")
+                .configure(crate::auth::routes)
+                .configure(crate::members::routes)
+                .configure(crate::venues::routes)
+                .configure(crate::calendar::routes)
+                .configure(crate::committee::routes)
+                .configure(crate::roster::routes)
+                .configure(crate::checkin::routes)
+                .configure(crate::outbox::routes)
+                .configure(crate::items::routes),
+        );
+}
+
+/// The configured public base URL (`ZHIBAN_PUBLIC_URL`), for links the server hands out.
+pub struct PublicUrl(pub Option<String>);
+
+/// The base URL for links the server hands out: `ZHIBAN_PUBLIC_URL`, else this request's host.
+pub fn base_url(req: &HttpRequest) -> String {
+    let configured = req.app_data::<web::Data<PublicUrl>>().and_then(|u| u.0.clone());
+    configured.unwrap_or_else(|| {
+        let info = req.connection_info();
+        format!("{}://{}", info.scheme(), info.host())
+    })
+}
+
+pub struct Application {
+    port: u16,
+    pool: DbPool,
+    server: Server,
+    /// The background worker (outbox deliveries, reminders) and its stop signal.
+    worker: Option<(tokio::sync::watch::Sender<bool>, tokio::task::JoinHandle<()>)>,
+}
+
+impl Application {
+    /// Connects, migrates, binds. The server runs once `run_until_stopped` is awaited.
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        let location = settings.database.clone();
+        let pool_size = settings.db_pool_size;
+        let pool = web::block(move || -> anyhow::Result<DbPool> {
+            let pool = db::connect(&location, pool_size)?;
+            let mut conn = pool.get()?;
+            let applied = db::run_migrations(&mut conn).map_err(|e| anyhow::anyhow!("migrations failed: {e}"))?;
+            if applied > 0 {
+                tracing::info!(applied, "database migrated");
+            }
+            Ok(pool)
+        })
+        .await??;
+        let listener =
+            TcpListener::bind(settings.bind).map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", settings.bind))?;
+        Self::build_with(settings, pool, listener)
+    }
+
+    pub fn build_with(settings: Settings, pool: DbPool, listener: TcpListener) -> anyhow::Result<Self> {
+        let port = listener.local_addr()?.port();
+        let pool_data = web::Data::new(pool.clone());
+        let keys = web::Data::new(JwtKeys::new(&settings.jwt_secret));
+        let spec = web::Data::new(SpecJson(crate::openapi::document_json()));
+        let public_url = web::Data::new(PublicUrl(settings.public_url.clone()));
+        let submission_limits =
+            web::Data::new(crate::items::SubmissionLimits { per_address: settings.submissions_per_address });
+        let registry = prometheus::Registry::new();
+        let prometheus_mw = actix_web_prom::PrometheusMetricsBuilder::new("zhiban")
+            .registry(registry.clone())
+            .build()
+            .map_err(|e| anyhow::anyhow!("metrics setup failed: {e}"))?;
+        let registry = web::Data::new(registry);
+        let server = HttpServer::new(move || {
+            App::new()
+                .wrap(problem_fallback())
+                .wrap(prometheus_mw.clone())
+                .wrap(TracingLogger::default())
+                .app_data(web::JsonConfig::default().limit(JSON_LIMIT_BYTES).error_handler(json_error))
+                .app_data(web::QueryConfig::default().error_handler(|e, _| query_error(e)))
+                .app_data(web::PathConfig::default().error_handler(|_, _| ApiError::not_found().into()))
+                .app_data(web::PayloadConfig::new(crate::members::import::MAX_IMPORT_BYTES + 1024))
+                .app_data(pool_data.clone())
+                .app_data(keys.clone())
+                .app_data(spec.clone())
+                .app_data(public_url.clone())
+                .app_data(submission_limits.clone())
+                .app_data(web::FormConfig::default().limit(FORM_LIMIT_BYTES))
+                .app_data(registry.clone())
+                .into_utoipa_app()
+                .configure(routes)
+                .into_app()
+                .default_service(web::to(|| async { Err::<actix_web::HttpResponse, _>(ApiError::not_found()) }))
+        })
+        .listen(listener)?
+        .client_request_timeout(Duration::from_secs(10))
+        .keep_alive(Duration::from_secs(30))
+        .shutdown_timeout(10)
+        .run();
+        let worker = settings.worker_enabled.then(|| {
+            let (stop, stopped) = tokio::sync::watch::channel(false);
+            let worker_id = crate::outbox::worker::worker_id();
+            (stop, tokio::spawn(crate::outbox::worker::run_worker(pool.clone(), worker_id, stopped)))
+        });
+        Ok(Self { port, pool, server, worker })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn pool(&self) -> &DbPool {
+        &self.pool
+    }
+
+    /// Serves until SIGINT/SIGTERM, then lets in-flight requests finish (graceful shutdown).
+    /// Then stops the background worker, letting a delivery in flight finish.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let served = self.server.await;
+        if let Some((stop, handle)) = self.worker {
+            let _ = stop.send(true);
+            let _ = tokio::time::timeout(Duration::from_secs(15), handle).await;
+        }
+        served
+    }
+}
+
+fn json_error(err: actix_web::error::JsonPayloadError, _: &HttpRequest) -> actix_web::Error {
+    use actix_web::error::JsonPayloadError as E;
+    let api = match &err {
+        E::OverflowKnownLength { .. } | E::Overflow { .. } => ApiError::new(ErrorCode::PayloadTooLarge),
+        E::ContentType => ApiError::new(ErrorCode::UnsupportedMediaType).with_detail("send application/json"),
+        E::Deserialize(e) => ApiError::new(ErrorCode::BadRequest).with_detail(safe_serde_detail(e)),
+        _ => ApiError::new(ErrorCode::BadRequest).with_detail("the body could not be read"),
+    };
+    api.into()
+}
+
+/// serde's messages can quote the offending value (a password, a phone): keep only the
+/// ones that name fields, and positions.
+fn safe_serde_detail(e: &serde_json::Error) -> String {
+    let msg = e.to_string();
+    let names_a_field =
+        msg.starts_with("missing field") || msg.starts_with("unknown field") || msg.starts_with("duplicate field");
+    if names_a_field {
+        // "unknown field `x`, expected one of …" — field names only.
+        msg
+    } else if e.is_syntax() || e.is_eof() {
+        format!("malformed JSON at line {} column {}", e.line(), e.column())
+    } else {
+        format!("a value has the wrong type or form at line {} column {}", e.line(), e.column())
+    }
+}
+
+fn query_error(e: actix_web::error::QueryPayloadError) -> actix_web::Error {
+    let detail = match &e {
+        actix_web::error::QueryPayloadError::Deserialize(inner) => {
+            let msg = inner.to_string();
+            if msg.starts_with("unknown variant")
+                || msg.starts_with("invalid digit")
+                || msg.starts_with("provided string")
+            {
+                msg
+            } else {
+                "a query parameter has the wrong form".to_owned()
+            }
+        }
+        _ => "the query string could not be read".to_owned(),
+    };
+    ApiError::new(ErrorCode::BadRequest).with_detail(detail).into()
+}
+
+/// Errors raised by actix itself (unknown method, payload limits, timeouts) come as plain
+/// text; this turns any non-problem error response into problem+json with a stable code.
+fn problem_fallback<B: MessageBody + 'static>() -> ErrorHandlers<B> {
+    let mut handlers = ErrorHandlers::new();
+    for status in [
+        StatusCode::BAD_REQUEST,
+        StatusCode::NOT_FOUND,
+        StatusCode::METHOD_NOT_ALLOWED,
+        StatusCode::PAYLOAD_TOO_LARGE,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        StatusCode::REQUEST_TIMEOUT,
+        StatusCode::INTERNAL_SERVER_ERROR,
+    ] {
+        handlers = handlers.handler(status, to_problem);
+    }
+    handlers
+}
+
+fn to_problem<B: MessageBody + 'static>(res: ServiceResponse<B>) -> actix_web::Result<ErrorHandlerResponse<B>> {
+    let is_problem = res
+        .headers()
+        .get(actix_web::http::header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/problem+json"));
+    if is_problem {
+        return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
+    }
+    let code = match res.status() {
+        StatusCode::NOT_FOUND => ErrorCode::NotFound,
+        StatusCode::METHOD_NOT_ALLOWED => ErrorCode::MethodNotAllowed,
+        StatusCode::PAYLOAD_TOO_LARGE => ErrorCode::PayloadTooLarge,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => ErrorCode::UnsupportedMediaType,
+        StatusCode::INTERNAL_SERVER_ERROR => ErrorCode::InternalError,
+        _ => ErrorCode::BadRequest,
+    };
+    let (req, _) = res.into_parts();
+    let response = actix_web::ResponseError::error_response(&ApiError::new(code));
+    let response: actix_web::HttpResponse<EitherBody<B, BoxBody>> = response.map_into_right_body();
+    Ok(ErrorHandlerResponse::Response(ServiceResponse::new(req, response)))
+}

@@ -1,0 +1,6 @@
+//! Places of duty: township member studios (委员工作室) and the CPPCC Home (政协之家).
+
+mod handlers;
+pub mod queries;
+
+pub use handlers::{VenueView, routes};

@@ -1,0 +1,195 @@
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use crate::helpers::{PASSWORD, TEST_JWT_SECRET, TestApp, problem, spawn_app};
+
+async fn refresh(app: &TestApp, token: &str) -> reqwest::Response {
+    app.request(Method::POST, "/api/v1/auth/refresh", None, Some(json!({ "refresh_token": token }))).await
+}
+
+#[tokio::test]
+async fn login_gives_tokens_that_open_me() {
+    let app = spawn_app().await;
+    let c = app.committee("alpha", "38").await;
+    let res = app.login(&c.admin_phone, PASSWORD).await;
+    assert_eq!(res.status(), 200);
+    let pair: Value = res.json().await.unwrap();
+    assert_eq!(pair["token_type"], "Bearer");
+    assert_eq!(pair["expires_in"], 900);
+    assert_eq!(pair["roles"], json!(["admin"]));
+    let me: Value = app.get("/api/v1/me", pair["access_token"].as_str().unwrap()).await.json().await.unwrap();
+    assert_eq!(me["id"], c.admin_id);
+    assert_eq!(me["committee"]["code"], "alpha");
+    assert_eq!(me["committee"]["timezone"], "Asia/Shanghai");
+}
+
+#[tokio::test]
+async fn wrong_password_and_unknown_phone_look_the_same() {
+    let app = spawn_app().await;
+    let c = app.committee("alpha", "38").await;
+    let wrong = problem(app.login(&c.admin_phone, "not-the-password").await, 401, "invalid_credentials").await;
+    let unknown = problem(app.login(&c.phone(99), PASSWORD).await, 401, "invalid_credentials").await;
+    assert_eq!(wrong, unknown);
+    // Neither the phone nor the password is echoed.
+    assert!(!wrong.to_string().contains(&c.admin_phone));
+    assert!(!wrong.to_string().contains("not-the-password"));
+}
+
+#[tokio::test]
+async fn repeated_failures_throttle_the_account_not_others() {
+    let app = spawn_app().await;
+    let c = app.committee("alpha", "38").await;
+    let admin = app.token(&c.admin_phone).await;
+    app.member(&admin, json!({ "name": "林一", "phone": c.phone(1) })).await;
+    for _ in 0..5 {
+        problem(app.login(&c.admin_phone, "wrong-password").await, 401, "invalid_credentials").await;
+    }
+    // Now even the right password is refused for a while, with a Retry-After.
+    let res = app.login(&c.admin_phone, PASSWORD).await;
+    let retry: u64 = res.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!(retry > 0 && retry <= 15 * 60, "retry-after {retry}");
+    problem(res, 429, "login_throttled").await;
+    // Another account from the same address is below the per-address limit.
+    assert_eq!(app.login(&c.phone(1), PASSWORD).await.status(), 200);
+}
+
+#[tokio::test]
+async fn many_accounts_from_one_address_trip_the_address_limit() {
+    let app = spawn_app().await;
+    let c = app.committee("alpha", "38").await;
+    // 20 failures spread over 5 phones: no account reaches its own limit of 5.
+    for i in 0..20 {
+        problem(app.login(&c.phone(100 + i % 5), "wrong-password").await, 401, "invalid_credentials").await;
+    }
+    problem(app.login(&c.admin_phone, PASSWORD).await, 429, "login_throttled").await;
+}
+
+#[tokio::test]
+async fn refresh_rotates_and_reuse_ends_the_session() {
+    let app = spawn_app().await;
+    let c = app.committee("alpha", "38").await;
+    let first: Value = app.login(&c.admin_phone, PASSWORD).await.json().await.unwrap();
+    let r1 = first["refresh_token"].as_str().unwrap();
+
+    let res = refresh(&app, r1).await;
+    assert_eq!(res.status(), 200);
+    let second: Value = res.json().await.unwrap();
+    let r2 = second["refresh_token"].as_str().unwrap();
+    assert_ne!(r1, r2);
+    assert_eq!(app.get("/api/v1/me", second["access_token"].as_str().unwrap()).await.status(), 200);
+
+    // The spent token comes back: someone has a copy. The whole family is revoked…
+    problem(refresh(&app, r1).await, 401, "refresh_token_reused").await;
+    // …including the legitimate newest token.
+    problem(refresh(&app, r2).await, 401, "refresh_token_invalid").await;
+    // A separate sign-in is unaffected by the other session's revocation.
+    let other: Value = app.login(&c.admin_phone, PASSWORD).await.json().await.unwrap();
+    assert_eq!(refresh(&app, other["refresh_token"].as_str().unwrap()).await.status(), 200);
+}
+
+#[tokio::test]
+async fn unknown_refresh_token_and_logout() {
+    let app = spawn_app().await;
+    let c = app.committee("alpha", "38").await;
+    problem(refresh(&app, "made-up-token").await, 401, "refresh_token_invalid").await;
+    let pair: Value = app.login(&c.admin_phone, PASSWORD).await.json().await.unwrap();
+    let token = pair["refresh_token"].as_str().unwrap();
+    let res = app.request(Method::POST, "/api/v1/auth/logout", None, Some(json!({ "refresh_token": token }))).await;
+    assert_eq!(res.status(), 204);
+    problem(refresh(&app, token).await, 401, "refresh_token_invalid").await;
+}
+
+fn sign(claims: Value, secret: &str) -> String {
+    jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &EncodingKey::from_secret(secret.as_bytes())).unwrap()
+}
+
+#[tokio::test]
+async fn expired_tampered_and_missing_tokens_are_401() {
+    let app = spawn_app().await;
+    let c = app.committee("alpha", "38").await;
+    let now = chrono::Utc::now().timestamp();
+    let claims = |exp: i64| json!({ "sub": c.admin_id.to_string(), "cid": c.id, "roles": ["admin"], "iat": now - 3600, "exp": exp });
+
+    // Sanity: a well-formed token signed with the server's secret works.
+    assert_eq!(app.get("/api/v1/me", &sign(claims(now + 600), TEST_JWT_SECRET)).await.status(), 200);
+
+    problem(app.get("/api/v1/me", &sign(claims(now - 600), TEST_JWT_SECRET)).await, 401, "token_expired").await;
+    problem(
+        app.get("/api/v1/me", &sign(claims(now + 600), "another-secret-of-sufficient-length!!")).await,
+        401,
+        "token_invalid",
+    )
+    .await;
+
+    // Flip the payload to claim another committee while keeping the signature.
+    let good = app.token(&c.admin_phone).await;
+    let mut parts: Vec<String> = good.split('.').map(str::to_owned).collect();
+    parts[1] = base64_url(
+        &json!({ "sub": c.admin_id.to_string(), "cid": c.id + 1, "roles": ["admin"], "iat": now, "exp": now + 600 }),
+    );
+    problem(app.get("/api/v1/me", &parts.join(".")).await, 401, "token_invalid").await;
+
+    // `alg: none` is never accepted.
+    let unsigned = format!("{}.{}.", base64_url(&json!({ "alg": "none", "typ": "JWT" })), parts[1]);
+    problem(app.get("/api/v1/me", &unsigned).await, 401, "token_invalid").await;
+
+    problem(app.request(Method::GET, "/api/v1/me", None, None).await, 401, "unauthenticated").await;
+}
+
+fn base64_url(v: &Value) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string())
+}
+
+#[tokio::test]
+async fn roles_are_enforced() {
+    let app = spawn_app().await;
+    let c = app.committee("alpha", "38").await;
+    let admin = app.token(&c.admin_phone).await;
+    let v1 = app.venue(&admin, "a-one", "一号工作室").await;
+    let v2 = app.venue(&admin, "a-two", "二号工作室").await;
+    app.member(&admin, json!({ "name": "委员甲", "phone": c.phone(1), "home_venue_id": v1 })).await;
+    app.member(
+        &admin,
+        json!({ "name": "联络员乙", "phone": c.phone(2), "roles": ["coordinator"], "coordinator_venue_ids": [v1] }),
+    )
+    .await;
+    let other = app.member(&admin, json!({ "name": "委员丙", "phone": c.phone(3), "home_venue_id": v2 })).await;
+    let member = app.token(&c.phone(1)).await;
+    let coordinator = app.token(&c.phone(2)).await;
+
+    let new_venue = json!({ "kind": "township_studio", "name": "三号", "code": "a-three" });
+    problem(app.post("/api/v1/venues", &member, new_venue.clone()).await, 403, "forbidden").await;
+    problem(app.post("/api/v1/venues", &coordinator, new_venue).await, 403, "forbidden").await;
+    problem(app.get("/api/v1/members", &member).await, 403, "forbidden").await;
+    problem(app.get(&format!("/api/v1/members/{other}"), &member).await, 403, "forbidden").await;
+    problem(
+        app.put("/api/v1/calendar/2026", &coordinator, json!({ "holidays": [], "adjusted_working_days": [] })).await,
+        403,
+        "forbidden",
+    )
+    .await;
+
+    // The coordinator reads within scope and is told when outside it.
+    assert_eq!(app.get(&format!("/api/v1/members?venue_id={v1}"), &coordinator).await.status(), 200);
+    problem(app.get(&format!("/api/v1/members?venue_id={v2}"), &coordinator).await, 403, "out_of_scope").await;
+    problem(app.get(&format!("/api/v1/members/{other}"), &coordinator).await, 403, "out_of_scope").await;
+    let listed: Value = app.get("/api/v1/members", &coordinator).await.json().await.unwrap();
+    let ids: Vec<i64> = listed["items"].as_array().unwrap().iter().map(|m| m["id"].as_i64().unwrap()).collect();
+    assert!(!ids.contains(&other), "coordinator of v1 must not list v2's member");
+    assert!(!ids.contains(&c.admin_id), "staff accounts are not in the roving pool");
+}
+
+#[tokio::test]
+async fn deactivated_accounts_cannot_sign_in_or_refresh() {
+    let app = spawn_app().await;
+    let c = app.committee("alpha", "38").await;
+    let admin = app.token(&c.admin_phone).await;
+    let id = app.member(&admin, json!({ "name": "林一", "phone": c.phone(1) })).await;
+    let pair: Value = app.login(&c.phone(1), PASSWORD).await.json().await.unwrap();
+    let res = app.patch(&format!("/api/v1/members/{id}"), &admin, json!({ "active": false })).await;
+    assert_eq!(res.status(), 200);
+    problem(app.login(&c.phone(1), PASSWORD).await, 403, "account_inactive").await;
+    problem(refresh(&app, pair["refresh_token"].as_str().unwrap()).await, 401, "refresh_token_invalid").await;
+}

@@ -1,0 +1,276 @@
+//! Test harness: the real application on a real port, over a fresh database per test —
+//! a SQLite file in a temporary folder, or (with `TEST_DATABASE_URL`) a new PostgreSQL
+//! database — dropped when the test ends.
+
+use std::net::TcpListener;
+use std::path::PathBuf;
+
+use reqwest::{Method, Response};
+use serde_json::{Value, json};
+use zhiban::config::{SecretPolicy, Settings};
+use zhiban::db::{self, DbPool};
+use zhiban::startup::Application;
+
+pub const TEST_JWT_SECRET: &str = "test-secret-0123456789abcdef0123456789abcdef";
+pub const PASSWORD: &str = "correct-horse-42";
+
+/// A database that exists for one test only.
+pub struct TestDatabase {
+    pub url: String,
+    cleanup: Cleanup,
+}
+
+enum Cleanup {
+    SqliteDir(PathBuf),
+    Postgres { admin_url: String, name: String },
+}
+
+fn unique_name() -> String {
+    format!(
+        "zhiban_test_{}",
+        zhiban::auth::tokens::random_token().to_lowercase().replace(['-', '_'], "")[..16].to_owned()
+    )
+}
+
+impl TestDatabase {
+    pub fn create() -> Self {
+        match std::env::var("TEST_DATABASE_URL").ok().filter(|s| !s.is_empty()) {
+            Some(admin_url) => {
+                let name = unique_name();
+                let mut conn = admin_connection(&admin_url);
+                diesel::connection::SimpleConnection::batch_execute(&mut conn, &format!("CREATE DATABASE {name}"))
+                    .expect("create test database");
+                Self { url: replace_database(&admin_url, &name), cleanup: Cleanup::Postgres { admin_url, name } }
+            }
+            None => {
+                let dir = std::env::temp_dir().join(unique_name());
+                std::fs::create_dir_all(&dir).expect("temp dir");
+                Self { url: format!("sqlite://{}", dir.join("zhiban.db").display()), cleanup: Cleanup::SqliteDir(dir) }
+            }
+        }
+    }
+
+    pub fn is_postgres(&self) -> bool {
+        matches!(self.cleanup, Cleanup::Postgres { .. })
+    }
+}
+
+fn admin_connection(url: &str) -> diesel::PgConnection {
+    use diesel::Connection;
+    diesel::PgConnection::establish(url).unwrap_or_else(|e| panic!("TEST_DATABASE_URL unreachable: {e}"))
+}
+
+/// `postgres://u@h:5432/postgres?x` → same server, database `name`.
+pub fn replace_database(url: &str, name: &str) -> String {
+    let (base, query) = url.split_once('?').map(|(b, q)| (b, Some(q))).unwrap_or((url, None));
+    let scheme_end = base.find("://").map(|i| i + 3).unwrap_or(0);
+    let server = match base[scheme_end..].find('/') {
+        Some(slash) => &base[..scheme_end + slash],
+        None => base,
+    };
+    match query {
+        Some(q) => format!("{server}/{name}?{q}"),
+        None => format!("{server}/{name}"),
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        match &self.cleanup {
+            Cleanup::SqliteDir(dir) => {
+                let _ = std::fs::remove_dir_all(dir);
+            }
+            Cleanup::Postgres { admin_url, name } => {
+                let mut conn = admin_connection(admin_url);
+                let _ = diesel::connection::SimpleConnection::batch_execute(
+                    &mut conn,
+                    &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
+                );
+            }
+        }
+    }
+}
+
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    pub pool: DbPool,
+    // Declared last: dropped after the server's pool handles above.
+    pub db: TestDatabase,
+}
+
+pub fn test_settings(database_url: &str) -> Settings {
+    let url = database_url.to_owned();
+    Settings::from_lookup(
+        move |key| match key {
+            "DATABASE_URL" => Some(url.clone()),
+            "ZHIBAN_BIND" => Some("127.0.0.1:0".to_owned()),
+            "ZHIBAN_JWT_SECRET" => Some(TEST_JWT_SECRET.to_owned()),
+            "ZHIBAN_DB_POOL_SIZE" => Some("4".to_owned()),
+            // Tests drive the outbox worker by hand (`zhiban::outbox::worker::run_once`).
+            "ZHIBAN_WORKER" => Some("off".to_owned()),
+            _ => None,
+        },
+        SecretPolicy::Required,
+    )
+    .expect("test settings")
+}
+
+pub async fn spawn_app() -> TestApp {
+    let db = TestDatabase::create();
+    spawn_app_on(db).await
+}
+
+pub async fn spawn_app_on(db: TestDatabase) -> TestApp {
+    let settings = test_settings(&db.url);
+    let location = settings.database.clone();
+    let pool = tokio::task::spawn_blocking(move || {
+        let pool = db::connect(&location, 4).expect("connect");
+        db::run_migrations(&mut pool.get().expect("conn")).expect("migrate");
+        pool
+    })
+    .await
+    .unwrap();
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let app = Application::build_with(settings, pool.clone(), listener).expect("build app");
+    let address = format!("http://127.0.0.1:{}", app.port());
+    tokio::spawn(app.run_until_stopped());
+    TestApp { address, client: reqwest::Client::builder().build().unwrap(), pool, db }
+}
+
+/// A committee made for a test, with its admin's credentials.
+#[derive(Debug, Clone)]
+pub struct TestCommittee {
+    pub id: i64,
+    pub admin_id: i64,
+    pub admin_phone: String,
+    /// First two digits after `1` that this committee's test phones use.
+    pub prefix: String,
+}
+
+impl TestCommittee {
+    /// A phone number unique to this committee: `1{prefix}{n:08}`.
+    pub fn phone(&self, n: u32) -> String {
+        format!("1{}{n:08}", self.prefix)
+    }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
+    /// Opens a committee directly (as `zhiban create-committee` does); phones start `1{prefix}`.
+    pub async fn committee(&self, code: &str, prefix: &str) -> TestCommittee {
+        let pool = self.pool.clone();
+        let (code_owned, prefix_owned) = (code.to_owned(), prefix.to_owned());
+        tokio::task::spawn_blocking(move || {
+            use zhiban::domain::*;
+            let admin_phone = format!("1{prefix_owned}00000000");
+            let mut conn = pool.get().unwrap();
+            let created = zhiban::committee::create(
+                &mut conn,
+                zhiban::committee::NewCommittee {
+                    code: &code_owned,
+                    name: &format!("{code_owned}政协"),
+                    timezone: Timezone::parse("Asia/Shanghai").unwrap(),
+                    admin_name: PersonName::parse("管理员").unwrap(),
+                    admin_phone: Phone::parse(&admin_phone).unwrap(),
+                    admin_password: Password::parse(PASSWORD).unwrap(),
+                },
+            )
+            .unwrap();
+            TestCommittee { id: created.committee_id, admin_id: created.admin_id, admin_phone, prefix: prefix_owned }
+        })
+        .await
+        .unwrap()
+    }
+
+    pub async fn login(&self, phone: &str, password: &str) -> Response {
+        self.client
+            .post(self.url("/api/v1/auth/login"))
+            .json(&json!({ "phone": phone, "password": password }))
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Signs in and returns the access token; panics unless sign-in succeeds.
+    pub async fn token(&self, phone: &str) -> String {
+        let res = self.login(phone, PASSWORD).await;
+        assert_eq!(res.status(), 200, "login of {phone} failed");
+        res.json::<Value>().await.unwrap()["access_token"].as_str().unwrap().to_owned()
+    }
+
+    pub async fn request(&self, method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> Response {
+        let mut req = self.client.request(method, self.url(path));
+        if let Some(token) = token {
+            req = req.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            req = req.json(&body);
+        }
+        req.send().await.unwrap()
+    }
+
+    pub async fn get(&self, path: &str, token: &str) -> Response {
+        self.request(Method::GET, path, Some(token), None).await
+    }
+
+    pub async fn post(&self, path: &str, token: &str, body: Value) -> Response {
+        self.request(Method::POST, path, Some(token), Some(body)).await
+    }
+
+    pub async fn patch(&self, path: &str, token: &str, body: Value) -> Response {
+        self.request(Method::PATCH, path, Some(token), Some(body)).await
+    }
+
+    pub async fn put(&self, path: &str, token: &str, body: Value) -> Response {
+        self.request(Method::PUT, path, Some(token), Some(body)).await
+    }
+
+    /// Creates a venue as the admin; returns its id.
+    pub async fn venue(&self, admin_token: &str, code: &str, name: &str) -> i64 {
+        let res = self
+            .post("/api/v1/venues", admin_token, json!({ "kind": "township_studio", "name": name, "code": code }))
+            .await;
+        assert_eq!(res.status(), 201, "create venue {code}");
+        res.json::<Value>().await.unwrap()["id"].as_i64().unwrap()
+    }
+
+    /// Creates an account as the admin with the test password; returns its id.
+    pub async fn member(&self, admin_token: &str, body: Value) -> i64 {
+        let mut body = body;
+        body["password"] = json!(PASSWORD);
+        let res = self.post("/api/v1/members", admin_token, body).await;
+        let status = res.status();
+        let json: Value = res.json().await.unwrap();
+        assert_eq!(status, 201, "create member: {json}");
+        json["id"].as_i64().unwrap()
+    }
+}
+
+/// Reads a problem+json response, checking its content type and status; returns the body.
+pub async fn problem(res: Response, status: u16, code: &str) -> Value {
+    assert_eq!(res.status().as_u16(), status, "status for expected {code}");
+    let ct = res.headers().get("content-type").map(|v| v.to_str().unwrap().to_owned()).unwrap_or_default();
+    assert!(ct.starts_with("application/problem+json"), "content type {ct}");
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["code"], code, "body {body}");
+    assert_eq!(body["status"], status);
+    body
+}
+
+impl TestApp {
+    /// A second server on the same database, as a second instance behind a load balancer.
+    pub async fn another_instance(&self) -> String {
+        let settings = test_settings(&self.db.url);
+        let location = settings.database.clone();
+        let pool = tokio::task::spawn_blocking(move || db::connect(&location, 4).expect("connect")).await.unwrap();
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let app = Application::build_with(settings, pool, listener).expect("build second instance");
+        let address = format!("http://127.0.0.1:{}", app.port());
+        tokio::spawn(app.run_until_stopped());
+        address
+    }
+}

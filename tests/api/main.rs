@@ -1,0 +1,17 @@
+//! End-to-end tests: the real server on a real port, real HTTP, a fresh database per test.
+//! SQLite always; PostgreSQL too when `TEST_DATABASE_URL` is set (see `.ci/run`).
+
+mod auth;
+mod calendar;
+mod checkin;
+mod contract;
+mod helpers;
+mod items;
+mod members;
+mod migrations;
+mod outbox;
+mod requests;
+mod rosters;
+mod spec;
+mod tenancy;
+mod venues;

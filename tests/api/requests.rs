@@ -1,0 +1,290 @@
+//! Swaps, leave and the calendar feed over a published December roster.
+
+use std::collections::BTreeSet;
+
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, problem, spawn_app};
+use crate::rosters::{County, county, generate, roster};
+
+/// The county with December 2026 generated and published; returns the roster.
+async fn published_december(app: &TestApp, per_studio: u32) -> (County, Value) {
+    let k = county(app, per_studio, 0).await;
+    let summary = generate(app, &k.admin, "2026-12-01", "2026-12-31").await;
+    let id = summary["roster_id"].as_i64().unwrap();
+    assert_eq!(app.post(&format!("/api/v1/rosters/{id}/publish"), &k.admin, json!({})).await.status(), 200);
+    let r = roster(app, &k.admin, id).await;
+    (k, r)
+}
+
+fn members_of(shift: &Value) -> Vec<i64> {
+    shift["assignments"].as_array().unwrap().iter().map(|a| a["member_id"].as_i64().unwrap()).collect()
+}
+
+/// Member number (for the phone) of a member id: members were created in order 1, 2, 3…
+fn phone_of(k: &County, member_id: i64) -> String {
+    let index = k.members.values().flatten().position(|m| *m == member_id).unwrap();
+    k.c.phone(index as u32 + 1)
+}
+
+struct SwapCase {
+    shift_id: i64,
+    assignment_id: i64,
+    giver: i64,
+    taker: i64,
+}
+
+/// A reception-day duty at studio one and a colleague free all that day.
+fn swap_case(k: &County, r: &Value) -> SwapCase {
+    let shifts = r["shifts"].as_array().unwrap();
+    let shift = shifts.iter().find(|s| s["venue_id"] == k.studios[0]).unwrap();
+    let busy: BTreeSet<i64> = shifts.iter().filter(|s| s["date"] == shift["date"]).flat_map(members_of).collect();
+    SwapCase {
+        shift_id: shift["id"].as_i64().unwrap(),
+        assignment_id: shift["assignments"][0]["id"].as_i64().unwrap(),
+        giver: shift["assignments"][0]["member_id"].as_i64().unwrap(),
+        taker: *k.members[&k.studios[0]].iter().find(|m| !busy.contains(m)).unwrap(),
+    }
+}
+
+#[tokio::test]
+async fn a_swap_goes_through_every_state() {
+    let app = spawn_app().await;
+    let (k, r) = published_december(&app, 6).await;
+    let case = swap_case(&k, &r);
+    let giver = app.token(&phone_of(&k, case.giver)).await;
+    let taker = app.token(&phone_of(&k, case.taker)).await;
+    let bystander_id = *k.members[&k.studios[1]].first().unwrap();
+    let bystander = app.token(&phone_of(&k, bystander_id)).await;
+
+    // Only the holder can offer the duty.
+    let offer = json!({ "assignment_id": case.assignment_id, "to_member_id": case.taker, "note": "家中有事" });
+    problem(app.post("/api/v1/swap-requests", &taker, offer.clone()).await, 403, "forbidden").await;
+    let res = app.post("/api/v1/swap-requests", &giver, offer.clone()).await;
+    assert_eq!(res.status(), 201);
+    let swap: Value = res.json().await.unwrap();
+    assert_eq!(swap["status"], "offered");
+    let id = swap["id"].as_i64().unwrap();
+    problem(app.post("/api/v1/swap-requests", &giver, offer).await, 409, "invalid_transition").await;
+
+    let act = |token: &str, action: &str| {
+        let (app, token, path) = (&app, token.to_owned(), format!("/api/v1/swap-requests/{id}/{action}"));
+        async move { app.post(&path, &token, json!({})).await }
+    };
+    problem(act(&k.admin, "approve").await, 409, "invalid_transition").await; // not accepted yet
+    problem(act(&bystander, "accept").await, 403, "forbidden").await; // not addressed to them
+    problem(act(&taker, "approve").await, 403, "forbidden").await; // members do not approve
+    let accepted: Value = act(&taker, "accept").await.json().await.unwrap();
+    assert_eq!(accepted["status"], "accepted");
+    assert_eq!(accepted["accepted_by"], case.taker);
+    problem(act(&taker, "accept").await, 409, "invalid_transition").await;
+
+    let approved: Value = act(&k.admin, "approve").await.json().await.unwrap();
+    assert_eq!(approved["status"], "approved");
+    problem(act(&k.admin, "approve").await, 409, "invalid_transition").await;
+    problem(act(&giver, "cancel").await, 409, "invalid_transition").await;
+
+    // The duty moved in a new version of the roster.
+    let after = roster(&app, &k.admin, r["id"].as_i64().unwrap()).await;
+    assert_eq!(after["version"], 2);
+    let shift = after["shifts"].as_array().unwrap().iter().find(|s| s["id"] == case.shift_id).unwrap();
+    assert!(members_of(shift).contains(&case.taker) && !members_of(shift).contains(&case.giver));
+    let swapped = shift["assignments"].as_array().unwrap().iter().find(|a| a["member_id"] == case.taker).unwrap();
+    assert_eq!(swapped["source"], "swap");
+}
+
+#[tokio::test]
+async fn swaps_can_be_cancelled_rejected_or_auto_approved() {
+    let app = spawn_app().await;
+    let (k, r) = published_december(&app, 6).await;
+    let case = swap_case(&k, &r);
+    let giver = app.token(&phone_of(&k, case.giver)).await;
+    let taker = app.token(&phone_of(&k, case.taker)).await;
+
+    // A pool offer, cancelled by the giver; nobody can take it afterwards.
+    let pool_offer = json!({ "assignment_id": case.assignment_id });
+    let id = app.post("/api/v1/swap-requests", &giver, pool_offer.clone()).await.json::<Value>().await.unwrap()["id"]
+        .clone();
+    let open: Value = app.get("/api/v1/swap-requests", &taker).await.json().await.unwrap();
+    assert!(open.as_array().unwrap().iter().any(|s| s["id"] == id), "pool offers are visible to colleagues");
+    let cancelled: Value =
+        app.post(&format!("/api/v1/swap-requests/{id}/cancel"), &giver, json!({})).await.json().await.unwrap();
+    assert_eq!(cancelled["status"], "cancelled");
+    problem(
+        app.post(&format!("/api/v1/swap-requests/{id}/accept"), &taker, json!({})).await,
+        409,
+        "invalid_transition",
+    )
+    .await;
+
+    // Another offer, rejected by the coordinator.
+    let id = app.post("/api/v1/swap-requests", &giver, pool_offer.clone()).await.json::<Value>().await.unwrap()["id"]
+        .clone();
+    let rejected: Value =
+        app.post(&format!("/api/v1/swap-requests/{id}/reject"), &k.admin, json!({})).await.json().await.unwrap();
+    assert_eq!(rejected["status"], "rejected");
+
+    // With auto-approve, acceptance applies the swap at once.
+    let res = app.patch("/api/v1/committee", &k.admin, json!({ "settings": { "swap_auto_approve": true } })).await;
+    assert_eq!(res.status(), 200);
+    let id = app.post("/api/v1/swap-requests", &giver, pool_offer).await.json::<Value>().await.unwrap()["id"].clone();
+    let done: Value =
+        app.post(&format!("/api/v1/swap-requests/{id}/accept"), &taker, json!({})).await.json().await.unwrap();
+    assert_eq!(done["status"], "approved");
+    let duties: Value = app.get("/api/v1/me/duties?from=2026-12-01&to=2026-12-31", &taker).await.json().await.unwrap();
+    assert!(duties.as_array().unwrap().iter().any(|d| d["shift_id"] == case.shift_id));
+}
+
+#[tokio::test]
+async fn approved_leave_frees_duties_and_proposes_substitutes() {
+    let app = spawn_app().await;
+    let (k, r) = published_december(&app, 6).await;
+    let case = swap_case(&k, &r);
+    let member = app.token(&phone_of(&k, case.giver)).await;
+    let window = "/api/v1/me/duties?from=2026-12-01&to=2026-12-31";
+    let before: Value = app.get(window, &member).await.json().await.unwrap();
+    let duty_shifts: BTreeSet<i64> =
+        before.as_array().unwrap().iter().map(|d| d["shift_id"].as_i64().unwrap()).collect();
+    assert!(!duty_shifts.is_empty());
+
+    let res = app
+        .post(
+            "/api/v1/leave-requests",
+            &member,
+            json!({ "date_from": "2026-12-01", "date_to": "2026-12-31", "reason": "外出学习" }),
+        )
+        .await;
+    assert_eq!(res.status(), 201);
+    let id = res.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+    problem(app.post(&format!("/api/v1/leave-requests/{id}/approve"), &member, json!({})).await, 403, "forbidden")
+        .await;
+
+    let res = app.post(&format!("/api/v1/leave-requests/{id}/approve"), &k.admin, json!({})).await;
+    assert_eq!(res.status(), 200);
+    let decision: Value = res.json().await.unwrap();
+    assert_eq!(decision["leave"]["status"], "approved");
+    let freed: BTreeSet<i64> =
+        decision["freed_shifts"].as_array().unwrap().iter().map(|f| f["shift_id"].as_i64().unwrap()).collect();
+    assert_eq!(freed, duty_shifts);
+    let reception =
+        decision["freed_shifts"].as_array().unwrap().iter().find(|f| f["venue_id"] == k.studios[0]).unwrap();
+    let candidates: Vec<i64> =
+        reception["candidates"].as_array().unwrap().iter().map(|c| c["member_id"].as_i64().unwrap()).collect();
+    assert!(!candidates.is_empty());
+    assert!(!candidates.contains(&case.giver));
+    assert!(candidates.iter().all(|c| k.members[&k.studios[0]].contains(c)), "substitutes come from the studio's pool");
+
+    let after: Value = app.get(window, &member).await.json().await.unwrap();
+    assert_eq!(after, json!([]));
+    problem(
+        app.post(&format!("/api/v1/leave-requests/{id}/approve"), &k.admin, json!({})).await,
+        409,
+        "invalid_transition",
+    )
+    .await;
+    problem(
+        app.post(&format!("/api/v1/leave-requests/{id}/cancel"), &member, json!({})).await,
+        409,
+        "invalid_transition",
+    )
+    .await;
+
+    // A pending request can be withdrawn; a withdrawn one cannot be decided.
+    let id = app
+        .post("/api/v1/leave-requests", &member, json!({ "date_from": "2026-11-01", "date_to": "2026-11-02" }))
+        .await
+        .json::<Value>()
+        .await
+        .unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    assert_eq!(app.post(&format!("/api/v1/leave-requests/{id}/cancel"), &member, json!({})).await.status(), 200);
+    problem(
+        app.post(&format!("/api/v1/leave-requests/{id}/reject"), &k.admin, json!({})).await,
+        409,
+        "invalid_transition",
+    )
+    .await;
+    let res = app
+        .post("/api/v1/leave-requests", &member, json!({ "date_from": "2026-12-02", "date_to": "2026-12-01" }))
+        .await;
+    problem(res, 422, "validation_failed").await;
+}
+
+#[tokio::test]
+async fn the_generator_never_schedules_approved_leave() {
+    let app = spawn_app().await;
+    let k = county(&app, 4, 0).await;
+    let away = k.members[&k.studios[0]][0];
+    let token = app.token(&phone_of(&k, away)).await;
+    let id = app
+        .post("/api/v1/leave-requests", &token, json!({ "date_from": "2026-06-01", "date_to": "2026-06-30" }))
+        .await
+        .json::<Value>()
+        .await
+        .unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    app.post(&format!("/api/v1/leave-requests/{id}/approve"), &k.admin, json!({})).await;
+    let summary = generate(&app, &k.admin, "2026-06-01", "2026-06-30").await;
+    let r = roster(&app, &k.admin, summary["roster_id"].as_i64().unwrap()).await;
+    assert!(r["shifts"].as_array().unwrap().iter().all(|s| !members_of(s).contains(&away)));
+}
+
+fn feed_path(url: &str) -> String {
+    url.split_once("/ical/").map(|(_, rest)| format!("/ical/{rest}")).unwrap()
+}
+
+async fn fetch_events(app: &TestApp, path: &str) -> Vec<(String, String, usize)> {
+    let res = app.client.get(app.url(path)).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    assert!(res.headers()["content-type"].to_str().unwrap().starts_with("text/calendar"));
+    let text = res.text().await.unwrap();
+    // An independent parser (the `ical` crate) reads what `icalendar` wrote.
+    let mut parser = ical::IcalParser::new(std::io::BufReader::new(text.as_bytes()));
+    let calendar = parser.next().expect("one calendar").expect("valid iCalendar");
+    assert!(parser.next().is_none());
+    calendar
+        .events
+        .iter()
+        .map(|e| {
+            let prop = |name: &str| {
+                e.properties.iter().find(|p| p.name == name).and_then(|p| p.value.clone()).unwrap_or_default()
+            };
+            (prop("UID"), prop("DTSTART"), e.alarms.len())
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn the_calendar_feed_is_stable_secret_and_revocable() {
+    let app = spawn_app().await;
+    let (k, _) = published_december(&app, 6).await;
+    let member_id = k.members[&k.studios[0]][0];
+    let member = app.token(&phone_of(&k, member_id)).await;
+    let duties: Value = app.get("/api/v1/me/duties?from=2026-12-01&to=2026-12-31", &member).await.json().await.unwrap();
+
+    let res = app.post("/api/v1/me/calendar-feed", &member, json!({})).await;
+    assert_eq!(res.status(), 201);
+    let link: Value = res.json().await.unwrap();
+    assert!(link["webcal_url"].as_str().unwrap().starts_with("webcal://"));
+    let path = feed_path(link["url"].as_str().unwrap());
+
+    let events = fetch_events(&app, &path).await;
+    assert_eq!(events.len(), duties.as_array().unwrap().len());
+    for (uid, start, alarms) in &events {
+        assert!(uid.starts_with("assignment-") && uid.ends_with("@county.zhiban"), "{uid}");
+        assert!(start.starts_with("202612") && start.ends_with('Z'), "{start}");
+        assert_eq!(*alarms, 2, "7 days and 1 day before");
+    }
+    assert_eq!(fetch_events(&app, &path).await, events, "re-fetching yields the same UIDs");
+
+    // A new link revokes the old one; revoking ends the new one.
+    let again: Value = app.post("/api/v1/me/calendar-feed", &member, json!({})).await.json().await.unwrap();
+    let new_path = feed_path(again["url"].as_str().unwrap());
+    problem(app.client.get(app.url(&path)).send().await.unwrap(), 404, "not_found").await;
+    assert_eq!(fetch_events(&app, &new_path).await, events);
+    let res = app.request(reqwest::Method::DELETE, "/api/v1/me/calendar-feed", Some(&member), None).await;
+    assert_eq!(res.status(), 204);
+    problem(app.client.get(app.url(&new_path)).send().await.unwrap(), 404, "not_found").await;
+}
