@@ -194,12 +194,13 @@ fn conflict(detail: impl Into<String>) -> ApiError {
 
 /// The hard rules for putting `member_id` on the shift: an active duty member of the
 /// committee, not already on it, not on approved leave that day, not on an overlapping shift,
-/// and room in the head count.
+/// and room in the head count — not counting `leaving`, the member the taker would relieve.
 pub fn check_can_take(
     conn: &mut DbConnection,
     committee_id: i64,
     ctx: &ShiftContext,
     member_id: i64,
+    leaving: Option<i64>,
 ) -> Result<(), ApiError> {
     let member: Option<(bool, String)> = members::table
         .filter(members::committee_id.eq(committee_id).and(members::id.eq(member_id)))
@@ -241,6 +242,7 @@ pub fn check_can_take(
     }
     let head: i64 = assignments::table
         .filter(assignments::shift_id.eq(ctx.shift_id).and(assignments::removed_at.is_null()))
+        .filter(assignments::member_id.ne(leaving.unwrap_or(0)))
         .count()
         .get_result(conn)?;
     if head >= i64::from(ctx.head_max) {
@@ -376,7 +378,7 @@ pub fn apply(
     let detail = format!("{:?} member {} on shift {shift_id}", change.action, change.member_id);
     match change.action {
         ChangeAction::Add => {
-            check_can_take(conn, committee_id, &ctx, change.member_id)?;
+            check_can_take(conn, committee_id, &ctx, change.member_id, None)?;
             let version = next_version(conn, &ctx, Some(actor), reason, &detail)?;
             add_assignment(conn, committee_id, &ctx, change.member_id, role, "manual", reason, version)?;
             notify_change(conn, committee_id, &ctx, change.member_id, "added")?;
@@ -394,7 +396,7 @@ pub fn apply(
                 .ok_or_else(|| ApiError::field("new_member_id", "required", "replace needs new_member_id"))?;
             let version = next_version(conn, &ctx, Some(actor), reason, &detail)?;
             remove_assignment(conn, &ctx, id, version)?;
-            check_can_take(conn, committee_id, &ctx, new_member)?;
+            check_can_take(conn, committee_id, &ctx, new_member, None)?;
             add_assignment(conn, committee_id, &ctx, new_member, &old_role, "manual", reason, version)?;
             notify_change(conn, committee_id, &ctx, change.member_id, "removed")?;
             notify_change(conn, committee_id, &ctx, new_member, "added")?;

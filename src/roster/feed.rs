@@ -137,10 +137,14 @@ fn render(conn: &mut DbConnection, token_hash: &str) -> Result<String, ApiError>
             .ends(ends_at.and_utc())
             .add_property("SEQUENCE", version.to_string());
         for days in &settings.reminder_days_before {
-            event.alarm(Alarm::display(
+            let mut alarm = Alarm::display(
                 &format!("值班提醒：{template}（{venue}）"),
                 Trigger::before_start(Duration::days(i64::from(*days))),
-            ));
+            );
+            // Without a fixed UID the library draws a random one on every fetch, and some
+            // calendar apps then stack up copies of the same reminder.
+            alarm.add_property("UID", format!("assignment-{assignment_id}-alarm-{days}d@{}.zhiban", committee.0));
+            event.alarm(alarm);
         }
         calendar.push(event.done());
     }

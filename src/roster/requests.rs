@@ -14,7 +14,7 @@ use crate::auth::{AuthUser, load_scope};
 use crate::db::{self, DbConnection, DbPool};
 use crate::error::{ApiError, ErrorCode, Problem};
 use crate::json::UtcInstant;
-use crate::schema::{assignments, leave_requests, members, rosters, shifts, swap_requests};
+use crate::schema::{assignments, leave_requests, members, rosters, shift_templates, shifts, swap_requests};
 
 pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(list_swaps)
@@ -151,8 +151,18 @@ async fn create_swap(
                 .select(members::id)
                 .first(conn)
                 .optional()?;
-            if known.is_none() || to == user.member_id {
+            if to == user.member_id {
+                return Err(ApiError::field("to_member_id", "swap_to_self", "offer the duty to a colleague"));
+            }
+            if known.is_none() {
                 return Err(ApiError::field("to_member_id", "unknown_member", "not a colleague of this committee"));
+            }
+            if !store::in_pool_of_shift(conn, shift_id, to)? {
+                return Err(ApiError::field(
+                    "to_member_id",
+                    "not_eligible",
+                    "the colleague is not in this duty's pool",
+                ));
             }
         }
         let open: Option<i64> = swap_requests::table
@@ -204,30 +214,31 @@ async fn create_swap(
 }
 
 /// Swap requests you are part of (members), or within your venues (coordinators); open
-/// pool offers are listed for every member.
+/// pool offers are listed for the members of the duty's pool.
 #[utoipa::path(tag = "rosters", responses((status = 200, body = Vec<SwapView>)), security(("bearer" = [])))]
 #[get("/swap-requests")]
 async fn list_swaps(user: AuthUser, pool: web::Data<DbPool>) -> Result<web::Json<Vec<SwapView>>, ApiError> {
     let views = db::run(&pool, move |conn| {
         let scope = load_scope(conn, &user)?;
-        let rows: Vec<(SwapView, i64)> = swap_requests::table
-            .inner_join(assignments::table.inner_join(shifts::table))
+        let home: Option<i64> = members::table.find(user.member_id).select(members::home_venue_id).first(conn)?;
+        let rows: Vec<(SwapView, i64, Option<i64>, bool)> = swap_requests::table
+            .inner_join(assignments::table.inner_join(shifts::table.inner_join(shift_templates::table)))
             .filter(swap_requests::committee_id.eq(user.committee_id))
             .order(swap_requests::id.desc())
             .limit(500)
-            .select((SWAP_COLUMNS, shifts::venue_id))
+            .select((SWAP_COLUMNS, shifts::venue_id, shift_templates::pool_venue_id, shift_templates::include_roving))
             .load(conn)?;
         let me = Some(user.member_id);
         Ok(rows
             .into_iter()
-            .filter(|(s, venue)| {
+            .filter(|(s, venue, pool_venue, roving)| {
                 s.from_member_id == user.member_id
                     || s.to_member_id == me
                     || s.accepted_by == me
-                    || (s.to_member_id.is_none() && s.status == "offered")
+                    || (s.to_member_id.is_none() && s.status == "offered" && store::in_pool(*pool_venue, *roving, home))
                     || (user.roles.can_coordinate() && scope.includes(*venue))
             })
-            .map(|(s, _)| s)
+            .map(|(s, ..)| s)
             .collect::<Vec<_>>())
     })
     .await?;
@@ -256,8 +267,6 @@ async fn swap_action(
     let (id, action) = path.into_inner();
     let view = db::transaction(&pool, move |conn| {
         let request = swap(conn, user.committee_id, id)?;
-        let (_, shift_id, _) = assignment_shift(conn, user.committee_id, request.assignment_id)?;
-        let ctx = changes::shift_context(conn, user.committee_id, shift_id)?;
         let me = user.member_id;
         match action.as_str() {
             "accept" => {
@@ -268,7 +277,13 @@ async fn swap_action(
                 if !allowed {
                     return Err(ApiError::forbidden().with_detail("the request is not addressed to you"));
                 }
-                changes::check_can_take(conn, user.committee_id, &ctx, me)?;
+                let ctx = live_duty(conn, user.committee_id, request.assignment_id)?;
+                // A pool offer is open to the duty's pool, as the generator draws it.
+                if !store::in_pool_of_shift(conn, ctx.shift_id, me)? {
+                    return Err(ApiError::new(ErrorCode::AssignmentConflict)
+                        .with_detail("you are not in the pool of this duty"));
+                }
+                changes::check_can_take(conn, user.committee_id, &ctx, me, Some(request.from_member_id))?;
                 transition(conn, id, "offered", "accepted", Some(me), None)?;
                 notify(conn, user.committee_id, "swap.accepted", id, request.from_member_id)?;
                 let auto: bool = crate::committee::load_settings(conn, user.committee_id)?.swap_auto_approve;
@@ -280,11 +295,12 @@ async fn swap_action(
                 if !user.roles.can_coordinate() {
                     return Err(ApiError::forbidden());
                 }
-                load_scope(conn, &user)?.check(ctx.venue_id)?;
+                load_scope(conn, &user)?.check(venue_of(conn, request.assignment_id)?)?;
                 if action == "approve" {
                     if request.status != "accepted" {
                         return Err(invalid(&request.status, "approve"));
                     }
+                    let ctx = live_duty(conn, user.committee_id, request.assignment_id)?;
                     approve(conn, user.committee_id, &ctx, id, Some(me))?;
                 } else {
                     if !matches!(request.status.as_str(), "offered" | "accepted") {
@@ -319,6 +335,26 @@ async fn swap_action(
     })
     .await?;
     Ok(web::Json(view))
+}
+
+/// The duty a request is about, while it can still change hands: on a published roster, still
+/// held, and not yet started.
+fn live_duty(conn: &mut DbConnection, committee_id: i64, assignment_id: i64) -> Result<ShiftContext, ApiError> {
+    let (_, shift_id, _) = assignment_shift(conn, committee_id, assignment_id)?;
+    let ctx = changes::shift_context(conn, committee_id, shift_id)?;
+    if ctx.starts_at <= db::now() {
+        return Err(ApiError::new(ErrorCode::InvalidTransition).with_detail("the duty has started"));
+    }
+    Ok(ctx)
+}
+
+/// The venue of a request's duty, whatever became of the duty since (for scope checks).
+fn venue_of(conn: &mut DbConnection, assignment_id: i64) -> Result<i64, ApiError> {
+    Ok(assignments::table
+        .inner_join(shifts::table)
+        .filter(assignments::id.eq(assignment_id))
+        .select(shifts::venue_id)
+        .first(conn)?)
 }
 
 /// Moves a request from `from` to `to` only if nobody moved it first (two coordinators
@@ -366,7 +402,7 @@ fn approve(
     let role: String = assignments::table.find(request.assignment_id).select(assignments::role).first(conn)?;
     let version = changes::next_version(conn, ctx, by, "换班", &format!("swap request {id}"))?;
     changes::remove_assignment(conn, ctx, request.assignment_id, version)?;
-    changes::check_can_take(conn, committee_id, ctx, taker)?;
+    changes::check_can_take(conn, committee_id, ctx, taker, None)?;
     changes::add_assignment(conn, committee_id, ctx, taker, &role, "swap", &format!("换班（申请 {id}）"), version)?;
     notify(conn, committee_id, "swap.approved", id, request.from_member_id)?;
     notify(conn, committee_id, "swap.approved", id, taker)
@@ -579,6 +615,7 @@ async fn leave_action(
                 leave_transition(conn, id, "pending", to, Some(me))?;
                 if action == "approve" {
                     freed = free_duties(conn, c.committee_id, me, &request)?;
+                    cancel_open_swaps(conn, c.committee_id, &request)?;
                 }
                 crate::outbox::enqueue(
                     conn,
@@ -625,6 +662,30 @@ fn leave_transition(conn: &mut DbConnection, id: i64, from: &str, to: &str, by: 
             .execute(conn)?;
     if updated != 1 {
         return Err(invalid(from, to));
+    }
+    Ok(())
+}
+
+/// Approved leave ends the member's open swap requests on those days, as giver or as taker:
+/// the duties were freed, or the member can no longer take them.
+fn cancel_open_swaps(conn: &mut DbConnection, committee_id: i64, request: &LeaveView) -> Result<(), ApiError> {
+    let open: Vec<i64> = swap_requests::table
+        .inner_join(assignments::table.inner_join(shifts::table))
+        .filter(swap_requests::committee_id.eq(committee_id))
+        .filter(swap_requests::status.eq_any(["offered", "accepted"]))
+        .filter(
+            swap_requests::from_member_id
+                .eq(request.member_id)
+                .or(swap_requests::accepted_by.eq(request.member_id))
+                .or(swap_requests::to_member_id.eq(request.member_id)),
+        )
+        .filter(shifts::local_date.between(request.date_from, request.date_to))
+        .select(swap_requests::id)
+        .load(conn)?;
+    for id in open {
+        let status: String = swap_requests::table.find(id).select(swap_requests::status).first(conn)?;
+        transition(conn, id, &status, "cancelled", None, None)?;
+        crate::audit::record(conn, committee_id, None, "swap.cancel", "swap_request", Some(id), "approved leave")?;
     }
     Ok(())
 }

@@ -9,7 +9,7 @@ use super::templates::{self, TemplateRow};
 use super::{DutyHistory, GeneratedRoster, GenerationInput, LeaveSpan, MemberProfile};
 use crate::db::{self, DbConnection};
 use crate::error::ApiError;
-use crate::schema::{assignments, committees, leave_requests, members, rosters, shifts};
+use crate::schema::{assignments, committees, leave_requests, members, rosters, shift_templates, shifts};
 
 /// Converts a committee-local date and time to the stored UTC instant.
 pub fn local_to_utc(tz: chrono_tz::Tz, date: NaiveDate, time: NaiveTime) -> NaiveDateTime {
@@ -43,14 +43,28 @@ pub fn duty_members(conn: &mut DbConnection, committee_id: i64) -> Result<Vec<Po
 }
 
 pub fn pool_of(row: &TemplateRow, members: &[PoolMember]) -> Vec<i64> {
-    members
-        .iter()
-        .filter(|m| match row.pool_venue_id {
-            None => true,
-            Some(v) => m.home_venue_id == Some(v) || (row.include_roving && m.home_venue_id.is_none()),
-        })
-        .map(|m| m.id)
-        .collect()
+    members.iter().filter(|m| in_pool(row.pool_venue_id, row.include_roving, m.home_venue_id)).map(|m| m.id).collect()
+}
+
+/// Whether `member_id` is in the eligible pool of the shift's template, by the rule of
+/// [`pool_of`]: swaps stay within the pool the generator draws from.
+pub fn in_pool_of_shift(conn: &mut DbConnection, shift_id: i64, member_id: i64) -> Result<bool, ApiError> {
+    let (pool_venue, include_roving): (Option<i64>, bool) = shifts::table
+        .inner_join(shift_templates::table)
+        .filter(shifts::id.eq(shift_id))
+        .select((shift_templates::pool_venue_id, shift_templates::include_roving))
+        .first(conn)?;
+    let home: Option<i64> = members::table.find(member_id).select(members::home_venue_id).first(conn)?;
+    Ok(in_pool(pool_venue, include_roving, home))
+}
+
+/// A template's pool: members homed at its pool venue (and the roving pool, members without a
+/// home venue, when it includes them); no pool venue means the whole committee.
+pub fn in_pool(pool_venue: Option<i64>, include_roving: bool, home: Option<i64>) -> bool {
+    match pool_venue {
+        None => true,
+        Some(v) => home == Some(v) || (include_roving && home.is_none()),
+    }
 }
 
 /// Everything the generator needs for `[from, to]`: templates (optionally only some venues),

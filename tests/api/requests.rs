@@ -57,6 +57,23 @@ async fn a_swap_goes_through_every_state() {
     let bystander_id = *k.members[&k.studios[1]].first().unwrap();
     let bystander = app.token(&phone_of(&k, bystander_id)).await;
 
+    // A named colleague must be someone else, of the committee, in the duty's pool.
+    for (to, reason) in [(case.giver, "swap_to_self"), (999_999, "unknown_member"), (bystander_id, "not_eligible")] {
+        let body = problem(
+            app.post(
+                "/api/v1/swap-requests",
+                &giver,
+                json!({ "assignment_id": case.assignment_id, "to_member_id": to }),
+            )
+            .await,
+            422,
+            "validation_failed",
+        )
+        .await;
+        assert_eq!(body["errors"][0]["field"], "to_member_id");
+        assert_eq!(body["errors"][0]["reason"], reason);
+    }
+
     // Only the holder can offer the duty.
     let offer = json!({ "assignment_id": case.assignment_id, "to_member_id": case.taker, "note": "家中有事" });
     problem(app.post("/api/v1/swap-requests", &taker, offer.clone()).await, 403, "forbidden").await;
@@ -117,6 +134,20 @@ async fn swaps_can_be_cancelled_rejected_or_auto_approved() {
     )
     .await;
 
+    // A pool offer is open to the duty's pool only.
+    let id = app.post("/api/v1/swap-requests", &giver, pool_offer.clone()).await.json::<Value>().await.unwrap()["id"]
+        .clone();
+    let outsider = app.token(&phone_of(&k, k.members[&k.studios[1]][0])).await;
+    let seen: Value = app.get("/api/v1/swap-requests", &outsider).await.json().await.unwrap();
+    assert!(seen.as_array().unwrap().iter().all(|s| s["id"] != id), "another studio does not see the offer");
+    problem(
+        app.post(&format!("/api/v1/swap-requests/{id}/accept"), &outsider, json!({})).await,
+        409,
+        "assignment_conflict",
+    )
+    .await;
+    app.post(&format!("/api/v1/swap-requests/{id}/cancel"), &giver, json!({})).await;
+
     // Another offer, rejected by the coordinator.
     let id = app.post("/api/v1/swap-requests", &giver, pool_offer.clone()).await.json::<Value>().await.unwrap()["id"]
         .clone();
@@ -133,6 +164,63 @@ async fn swaps_can_be_cancelled_rejected_or_auto_approved() {
     assert_eq!(done["status"], "approved");
     let duties: Value = app.get("/api/v1/me/duties?from=2026-12-01&to=2026-12-31", &taker).await.json().await.unwrap();
     assert!(duties.as_array().unwrap().iter().any(|d| d["shift_id"] == case.shift_id));
+}
+
+#[tokio::test]
+async fn a_full_shift_can_still_be_swapped_and_a_dead_offer_withdrawn() {
+    let app = spawn_app().await;
+    let (k, r) = published_december(&app, 6).await;
+    let case = swap_case(&k, &r);
+    let giver = app.token(&phone_of(&k, case.giver)).await;
+    let taker = app.token(&phone_of(&k, case.taker)).await;
+    // The shift is at its maximum: the taker relieves the giver, so the head count holds.
+    let (pool, shift_id) = (app.pool.clone(), case.shift_id);
+    tokio::task::spawn_blocking(move || {
+        use diesel::prelude::*;
+        use zhiban::schema::{assignments, shifts};
+        let mut conn = pool.get().unwrap();
+        let head: i64 = assignments::table
+            .filter(assignments::shift_id.eq(shift_id).and(assignments::removed_at.is_null()))
+            .count()
+            .get_result(&mut conn)
+            .unwrap();
+        diesel::update(shifts::table.find(shift_id)).set(shifts::head_max.eq(head as i32)).execute(&mut conn).unwrap();
+    })
+    .await
+    .unwrap();
+    let offer = json!({ "assignment_id": case.assignment_id, "to_member_id": case.taker });
+    let id =
+        app.post("/api/v1/swap-requests", &giver, offer.clone()).await.json::<Value>().await.unwrap()["id"].clone();
+    let accepted: Value =
+        app.post(&format!("/api/v1/swap-requests/{id}/accept"), &taker, json!({})).await.json().await.unwrap();
+    assert_eq!(accepted["status"], "accepted", "{accepted}");
+    let approved: Value =
+        app.post(&format!("/api/v1/swap-requests/{id}/approve"), &k.admin, json!({})).await.json().await.unwrap();
+    assert_eq!(approved["status"], "approved", "{approved}");
+
+    // The taker offers the duty on; the coordinator then takes the taker off the shift. The
+    // offer can no longer be accepted, but it can still be withdrawn.
+    let duties: Value = app.get("/api/v1/me/duties?from=2026-12-01&to=2026-12-31", &taker).await.json().await.unwrap();
+    let held = duties.as_array().unwrap().iter().find(|d| d["shift_id"] == case.shift_id).unwrap();
+    let offer = json!({ "assignment_id": held["assignment_id"] });
+    let id = app.post("/api/v1/swap-requests", &taker, offer).await.json::<Value>().await.unwrap()["id"].clone();
+    let res = app
+        .patch(
+            &format!("/api/v1/shifts/{}/assignments", case.shift_id),
+            &k.admin,
+            json!({ "action": "remove", "member_id": case.taker, "reason": "临时调整" }),
+        )
+        .await;
+    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+    problem(
+        app.post(&format!("/api/v1/swap-requests/{id}/accept"), &giver, json!({})).await,
+        409,
+        "invalid_transition",
+    )
+    .await;
+    let cancelled: Value =
+        app.post(&format!("/api/v1/swap-requests/{id}/cancel"), &taker, json!({})).await.json().await.unwrap();
+    assert_eq!(cancelled["status"], "cancelled", "{cancelled}");
 }
 
 #[tokio::test]
@@ -159,9 +247,17 @@ async fn approved_leave_frees_duties_and_proposes_substitutes() {
     problem(app.post(&format!("/api/v1/leave-requests/{id}/approve"), &member, json!({})).await, 403, "forbidden")
         .await;
 
+    // An offer still open when the leave is approved ends with it.
+    let swap = app.post("/api/v1/swap-requests", &member, json!({ "assignment_id": case.assignment_id })).await;
+    assert_eq!(swap.status(), 201);
+    let swap_id = swap.json::<Value>().await.unwrap()["id"].clone();
+
     let res = app.post(&format!("/api/v1/leave-requests/{id}/approve"), &k.admin, json!({})).await;
     assert_eq!(res.status(), 200);
     let decision: Value = res.json().await.unwrap();
+    let swaps: Value = app.get("/api/v1/swap-requests", &member).await.json().await.unwrap();
+    let swap = swaps.as_array().unwrap().iter().find(|s| s["id"] == swap_id).unwrap();
+    assert_eq!(swap["status"], "cancelled");
     assert_eq!(decision["leave"]["status"], "approved");
     let freed: BTreeSet<i64> =
         decision["freed_shifts"].as_array().unwrap().iter().map(|f| f["shift_id"].as_i64().unwrap()).collect();
@@ -235,7 +331,8 @@ fn feed_path(url: &str) -> String {
     url.split_once("/ical/").map(|(_, rest)| format!("/ical/{rest}")).unwrap()
 }
 
-async fn fetch_events(app: &TestApp, path: &str) -> Vec<(String, String, usize)> {
+/// Each event's UID, start, and its alarms' UIDs.
+async fn fetch_events(app: &TestApp, path: &str) -> Vec<(String, String, Vec<String>)> {
     let res = app.client.get(app.url(path)).send().await.unwrap();
     assert_eq!(res.status(), 200);
     assert!(res.headers()["content-type"].to_str().unwrap().starts_with("text/calendar"));
@@ -251,7 +348,14 @@ async fn fetch_events(app: &TestApp, path: &str) -> Vec<(String, String, usize)>
             let prop = |name: &str| {
                 e.properties.iter().find(|p| p.name == name).and_then(|p| p.value.clone()).unwrap_or_default()
             };
-            (prop("UID"), prop("DTSTART"), e.alarms.len())
+            let alarm_uids = e
+                .alarms
+                .iter()
+                .map(|a| {
+                    a.properties.iter().find(|p| p.name == "UID").and_then(|p| p.value.clone()).unwrap_or_default()
+                })
+                .collect();
+            (prop("UID"), prop("DTSTART"), alarm_uids)
         })
         .collect()
 }
@@ -275,9 +379,13 @@ async fn the_calendar_feed_is_stable_secret_and_revocable() {
     for (uid, start, alarms) in &events {
         assert!(uid.starts_with("assignment-") && uid.ends_with("@county.zhiban"), "{uid}");
         assert!(start.starts_with("202612") && start.ends_with('Z'), "{start}");
-        assert_eq!(*alarms, 2, "7 days and 1 day before");
+        assert_eq!(alarms.len(), 2, "7 days and 1 day before");
+        assert!(
+            alarms.iter().all(|a| a.starts_with(&format!("{}-alarm-", uid.split('@').next().unwrap()))),
+            "{alarms:?}"
+        );
     }
-    assert_eq!(fetch_events(&app, &path).await, events, "re-fetching yields the same UIDs");
+    assert_eq!(fetch_events(&app, &path).await, events, "re-fetching yields the same UIDs, alarms too");
 
     // A new link revokes the old one; revoking ends the new one.
     let again: Value = app.post("/api/v1/me/calendar-feed", &member, json!({})).await.json().await.unwrap();
