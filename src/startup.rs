@@ -96,6 +96,8 @@ impl Application {
         let registry = prometheus::Registry::new();
         let prometheus_mw = actix_web_prom::PrometheusMetricsBuilder::new("zhiban")
             .registry(registry.clone())
+            // Label by route pattern only; an unmatched path may carry anything, secrets included.
+            .mask_unmatched_patterns(crate::telemetry::UNMATCHED_ROUTE)
             .build()
             .map_err(|e| anyhow::anyhow!("metrics setup failed: {e}"))?;
         let registry = web::Data::new(registry);
@@ -103,7 +105,7 @@ impl Application {
             App::new()
                 .wrap(problem_fallback())
                 .wrap(prometheus_mw.clone())
-                .wrap(TracingLogger::default())
+                .wrap(TracingLogger::<crate::telemetry::RedactedRootSpan>::new())
                 .app_data(web::JsonConfig::default().limit(JSON_LIMIT_BYTES).error_handler(json_error))
                 .app_data(web::QueryConfig::default().error_handler(|e, _| query_error(e)))
                 .app_data(web::PathConfig::default().error_handler(|_, _| ApiError::not_found().into()))

@@ -121,7 +121,7 @@ fn throttle(
         let since = now - Duration::minutes(*window);
         let recent =
             submission_hits::table.filter(submission_hits::key_hash.eq(key).and(submission_hits::at.gt(since)));
-        let count: i64 = recent.clone().count().get_result(conn)?;
+        let count: i64 = recent.count().get_result(conn)?;
         if count >= *limit {
             // The hit that has to age out of the window before one more is allowed.
             let blocking: NaiveDateTime = recent

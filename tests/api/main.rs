@@ -13,5 +13,6 @@ mod outbox;
 mod requests;
 mod rosters;
 mod spec;
+mod telemetry;
 mod tenancy;
 mod venues;
