@@ -49,6 +49,10 @@ pub enum Command {
     },
     /// Print the OpenAPI document (the committed api-spec/openapi.json).
     Openapi,
+    /// Write a consistent copy of the SQLite database to FILE, while the server runs.
+    Backup { file: PathBuf },
+    /// Restore a backup FILE into the new SQLite database DATABASE_URL names, then migrate it.
+    Restore { file: PathBuf },
 }
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
@@ -72,6 +76,16 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::ImportMembers { file, committee } => {
             import_members(&load(SecretPolicy::DemoAllowed)?, &file, &committee)
+        }
+        Command::Backup { file } => {
+            let summary = db::backup::backup(&load(SecretPolicy::DemoAllowed)?.database, &file)?;
+            println!("backup written: {summary}");
+            Ok(())
+        }
+        Command::Restore { file } => {
+            let summary = db::backup::restore(&file, &load(SecretPolicy::DemoAllowed)?.database)?;
+            println!("restored into {summary}");
+            Ok(())
         }
     }
 }
