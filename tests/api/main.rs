@@ -2,6 +2,7 @@
 //! SQLite always; PostgreSQL too when `TEST_DATABASE_URL` is set (see `.ci/run`).
 
 mod auth;
+mod authorization;
 mod backup;
 mod calendar;
 mod checkin;
