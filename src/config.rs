@@ -22,6 +22,9 @@ pub struct Settings {
     /// Base URL printed in links (demo output, handling-unit links later).
     pub public_url: Option<String>,
     pub jwt_secret: JwtSecret,
+    /// The secret being rotated out (`ZHIBAN_JWT_PREVIOUS_SECRET`): access tokens it signed are
+    /// still accepted until they expire; new ones are signed with `jwt_secret` only.
+    pub jwt_previous_secret: Option<JwtSecret>,
     pub log_format: LogFormat,
     pub db_pool_size: u32,
     /// Whether this instance runs the background worker (webhook deliveries, reminders).
@@ -58,6 +61,7 @@ impl std::fmt::Debug for Settings {
             .field("database", &self.database.redacted())
             .field("bind", &self.bind)
             .field("public_url", &self.public_url)
+            .field("rotating_jwt_secret", &self.jwt_previous_secret.is_some())
             .field("log_format", &self.log_format)
             .field("db_pool_size", &self.db_pool_size)
             .field("worker_enabled", &self.worker_enabled)
@@ -118,6 +122,10 @@ impl Settings {
             (None, SecretPolicy::DemoAllowed) => JwtSecret(DEMO_JWT_SECRET.to_owned()),
             (None, SecretPolicy::Required) => return Err(ConfigError::MissingSecret),
         };
+        let jwt_previous_secret = match lookup("ZHIBAN_JWT_PREVIOUS_SECRET") {
+            Some(s) if s.len() < MIN_SECRET_LEN => return Err(ConfigError::ShortSecret),
+            other => other.map(JwtSecret),
+        };
         let log_format = match lookup("ZHIBAN_LOG_FORMAT").as_deref() {
             None | Some("pretty") => LogFormat::Pretty,
             Some("json") => LogFormat::Json,
@@ -143,6 +151,7 @@ impl Settings {
             bind,
             public_url: lookup("ZHIBAN_PUBLIC_URL").map(|u| u.trim_end_matches('/').to_owned()),
             jwt_secret,
+            jwt_previous_secret,
             log_format,
             db_pool_size,
             worker_enabled,
@@ -174,6 +183,9 @@ mod tests {
             Err(ConfigError::ShortSecret)
         ));
         assert!(settings(&[], SecretPolicy::DemoAllowed).is_ok());
+        let rotating = [("ZHIBAN_JWT_SECRET", "n".repeat(32)), ("ZHIBAN_JWT_PREVIOUS_SECRET", "short".to_owned())];
+        let rotating: Vec<(&str, &str)> = rotating.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        assert!(matches!(settings(&rotating, SecretPolicy::Required), Err(ConfigError::ShortSecret)));
     }
 
     #[test]

@@ -88,7 +88,7 @@ impl Application {
     pub fn build_with(settings: Settings, pool: DbPool, listener: TcpListener) -> anyhow::Result<Self> {
         let port = listener.local_addr()?.port();
         let pool_data = web::Data::new(pool.clone());
-        let keys = web::Data::new(JwtKeys::new(&settings.jwt_secret));
+        let keys = web::Data::new(JwtKeys::rotating(&settings.jwt_secret, settings.jwt_previous_secret.as_ref()));
         let spec = web::Data::new(SpecJson(crate::openapi::document_json()));
         let public_url = web::Data::new(PublicUrl(settings.public_url.clone()));
         let submission_limits =

@@ -24,15 +24,21 @@ pub struct AccessClaims {
     pub exp: i64,
 }
 
-/// Signing and verifying keys made once from the configured secret.
+/// Signing and verifying keys made once from the configured secret (and, while it is being
+/// rotated out, the previous one, which verifies but never signs).
 pub struct JwtKeys {
     encoding: EncodingKey,
     decoding: DecodingKey,
+    previous: Option<DecodingKey>,
     validation: Validation,
 }
 
 impl JwtKeys {
     pub fn new(secret: &JwtSecret) -> Self {
+        Self::rotating(secret, None)
+    }
+
+    pub fn rotating(secret: &JwtSecret, previous: Option<&JwtSecret>) -> Self {
         // Only HS256 is accepted: a token claiming `none` or another algorithm is refused.
         let mut validation = Validation::new(Algorithm::HS256);
         validation.leeway = 5;
@@ -40,6 +46,7 @@ impl JwtKeys {
         Self {
             encoding: EncodingKey::from_secret(secret.expose()),
             decoding: DecodingKey::from_secret(secret.expose()),
+            previous: previous.map(|p| DecodingKey::from_secret(p.expose())),
             validation,
         }
     }
@@ -59,12 +66,16 @@ impl JwtKeys {
     }
 
     pub fn verify(&self, token: &str) -> Result<AccessClaims, ApiError> {
-        jsonwebtoken::decode::<AccessClaims>(token, &self.decoding, &self.validation).map(|data| data.claims).map_err(
-            |e| match e.kind() {
-                jsonwebtoken::errors::ErrorKind::ExpiredSignature => ErrorCode::TokenExpired.into(),
-                _ => ErrorCode::TokenInvalid.into(),
-            },
-        )
+        use jsonwebtoken::errors::ErrorKind;
+        let decode = |key| jsonwebtoken::decode::<AccessClaims>(token, key, &self.validation);
+        let decoded = match (decode(&self.decoding), &self.previous) {
+            (Err(e), Some(previous)) if *e.kind() == ErrorKind::InvalidSignature => decode(previous),
+            (result, _) => result,
+        };
+        decoded.map(|data| data.claims).map_err(|e| match e.kind() {
+            ErrorKind::ExpiredSignature => ErrorCode::TokenExpired.into(),
+            _ => ErrorCode::TokenInvalid.into(),
+        })
     }
 }
 

@@ -193,3 +193,64 @@ async fn deactivated_accounts_cannot_sign_in_or_refresh() {
     problem(app.login(&c.phone(1), PASSWORD).await, 403, "account_inactive").await;
     problem(refresh(&app, pair["refresh_token"].as_str().unwrap()).await, 401, "refresh_token_invalid").await;
 }
+
+/// An instance on the same database with `ZHIBAN_JWT_SECRET=current` and, optionally,
+/// `ZHIBAN_JWT_PREVIOUS_SECRET=previous`; returns its base URL.
+async fn instance_with_secrets(app: &TestApp, current: &str, previous: Option<&str>) -> String {
+    let (url, current, previous) = (app.db.url.clone(), current.to_owned(), previous.map(str::to_owned));
+    let settings = zhiban::config::Settings::from_lookup(
+        move |key| match key {
+            "DATABASE_URL" => Some(url.clone()),
+            "ZHIBAN_JWT_SECRET" => Some(current.clone()),
+            "ZHIBAN_JWT_PREVIOUS_SECRET" => previous.clone(),
+            "ZHIBAN_WORKER" => Some("off".to_owned()),
+            _ => None,
+        },
+        zhiban::config::SecretPolicy::Required,
+    )
+    .unwrap();
+    let location = settings.database.clone();
+    let pool = tokio::task::spawn_blocking(move || zhiban::db::connect(&location, 2).unwrap()).await.unwrap();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let server = zhiban::startup::Application::build_with(settings, pool, listener).unwrap();
+    let base = format!("http://127.0.0.1:{}", server.port());
+    tokio::spawn(server.run_until_stopped());
+    base
+}
+
+#[tokio::test]
+async fn rotating_the_jwt_secret_keeps_everyone_signed_in() {
+    let app = spawn_app().await;
+    let c = app.committee("rotate", "39").await;
+    let session: Value = app.login(&c.admin_phone, PASSWORD).await.json().await.unwrap();
+    let old_access = session["access_token"].as_str().unwrap().to_owned();
+    let new_secret = "rotated-secret-9876543210fedcba9876543210fedcba";
+    let me = |base: String, token: String| {
+        let client = app.client.clone();
+        async move { client.get(format!("{base}/api/v1/me")).bearer_auth(token).send().await.unwrap() }
+    };
+
+    // During the rotation: the old access token still opens, a refresh signs with the new secret.
+    let rotating = instance_with_secrets(&app, new_secret, Some(TEST_JWT_SECRET)).await;
+    assert_eq!(me(rotating.clone(), old_access.clone()).await.status(), 200);
+    let refreshed: Value = app
+        .client
+        .post(format!("{rotating}/api/v1/auth/refresh"))
+        .json(&json!({ "refresh_token": session["refresh_token"] }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let new_access = refreshed["access_token"].as_str().expect("refresh tokens outlive the rotation").to_owned();
+    assert_eq!(me(rotating.clone(), new_access.clone()).await.status(), 200);
+    // The server still on the old secret does not take the new tokens: they are not forgeable
+    // with the old secret, and vice versa once the previous one is dropped.
+    problem(me(app.address.clone(), new_access.clone()).await, 401, "token_invalid").await;
+
+    // After it: only the new secret's tokens open.
+    let rotated = instance_with_secrets(&app, new_secret, None).await;
+    assert_eq!(me(rotated.clone(), new_access).await.status(), 200);
+    problem(me(rotated, old_access).await, 401, "token_invalid").await;
+}
