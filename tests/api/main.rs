@@ -7,6 +7,7 @@ mod backup;
 mod calendar;
 mod checkin;
 mod contract;
+mod crash;
 mod helpers;
 mod items;
 mod members;
