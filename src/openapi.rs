@@ -16,7 +16,8 @@ use utoipa_actix_web::AppExt;
         license(name = "MIT OR Apache-2.0")
     ),
     modifiers(&BearerAuth),
-    components(schemas(crate::error::ErrorCode, crate::error::FieldError)),
+    // Schemas only referenced from query parameters are not collected by the handlers.
+    components(schemas(crate::error::ErrorCode, crate::error::FieldError, crate::domain::ItemState)),
     tags(
         (name = "auth", description = "Sign-in and sessions"),
         (name = "members", description = "Members, coordinators and admins"),
@@ -59,8 +60,8 @@ pub fn document() -> utoipa::openapi::OpenApi {
 
 /// Failures any operation of its shape can answer, added where a handler did not list them,
 /// so clients (and the contract test) find every status the server can send in the document:
-/// 400 unreadable body or query, 401 and 403 on authenticated operations, 415 and 422 where a
-/// body or parameters are taken, 500 everywhere.
+/// 400 unreadable body or query, 401 and 403 on authenticated operations, 404 where the path
+/// names something, 415 and 422 where a body or parameters are taken, 500 everywhere.
 fn add_common_responses(api: &mut utoipa::openapi::OpenApi) {
     use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
     let problem = |description: &str| {
@@ -72,7 +73,15 @@ fn add_common_responses(api: &mut utoipa::openapi::OpenApi) {
             )
             .build()
     };
-    for item in api.paths.paths.values_mut() {
+    let html = |description: &str| {
+        ResponseBuilder::new()
+            .description(description)
+            .content("text/html", ContentBuilder::new().schema(Some(utoipa::openapi::Object::new())).build())
+            .build()
+    };
+    for (path, item) in api.paths.paths.iter_mut() {
+        // Pages for people without the app answer a missing page in Chinese HTML.
+        let page = path.starts_with("/r/") || path.starts_with("/h/");
         let operations = [&mut item.get, &mut item.put, &mut item.post, &mut item.delete, &mut item.patch];
         for operation in operations.into_iter().flatten() {
             let secured = operation.security.as_ref().is_some_and(|s| !s.is_empty());
@@ -86,12 +95,21 @@ fn add_common_responses(api: &mut utoipa::openapi::OpenApi) {
             if has_body {
                 wanted.push(("415", "`unsupported_media_type`"));
             }
+            let in_path = operation
+                .parameters
+                .as_ref()
+                .is_some_and(|ps| ps.iter().any(|p| matches!(p, utoipa::openapi::RefOr::T(p) if p.parameter_in == utoipa::openapi::path::ParameterIn::Path)));
+            if in_path {
+                wanted.push(("404", "`not_found`: nothing by that id or secret (in your committee)"));
+            }
             if secured {
                 wanted.push(("401", "`unauthenticated`, `token_expired` or `token_invalid`"));
                 wanted.push(("403", "`forbidden` or `out_of_scope`"));
             }
             for (status, description) in wanted {
-                operation.responses.responses.entry(status.to_owned()).or_insert_with(|| problem(description).into());
+                let response =
+                    if page && status == "404" { html("没有找到 (not found)") } else { problem(description) };
+                operation.responses.responses.entry(status.to_owned()).or_insert_with(|| response.into());
             }
         }
     }

@@ -219,11 +219,13 @@ fn problem_fallback<B: MessageBody + 'static>() -> ErrorHandlers<B> {
 }
 
 fn to_problem<B: MessageBody + 'static>(res: ServiceResponse<B>) -> actix_web::Result<ErrorHandlerResponse<B>> {
-    let is_problem = res
-        .headers()
-        .get(actix_web::http::header::CONTENT_TYPE)
-        .is_some_and(|v| v.as_bytes().starts_with(b"application/problem+json"));
-    if is_problem {
+    // Our own answers pass: problems, and the error pages residents and handling units see in
+    // Chinese. What remains is actix's plain-text defaults (unmatched route, wrong method…).
+    let ours = res.headers().get(actix_web::http::header::CONTENT_TYPE).is_some_and(|v| {
+        let v = v.as_bytes();
+        v.starts_with(b"application/problem+json") || v.starts_with(b"text/html")
+    });
+    if ours {
         return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
     }
     let code = match res.status() {

@@ -58,6 +58,18 @@ fn see_other(location: String) -> HttpResponse {
     HttpResponse::SeeOther().insert_header((header::LOCATION, location)).finish()
 }
 
+/// A path segment taken from the request, fit to go back into a `Location` header: whatever
+/// was typed or fuzzed into the URL (control characters, quotes) is percent-encoded, so the
+/// header can always be built.
+fn segment(raw: &str) -> String {
+    raw.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' => char::from(b).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
 #[derive(Template)]
 #[template(path = "items/message.html")]
 struct MessagePage {
@@ -375,9 +387,9 @@ async fn reopen_form_post(
 /// Post/redirect/get: the outcome travels as a stable code in the query.
 fn back_to_tracking(code: &str, outcome: Result<&str, ApiError>) -> Result<HttpResponse, ApiError> {
     match outcome {
-        Ok(msg) => Ok(see_other(format!("/r/t/{code}?msg={msg}"))),
+        Ok(msg) => Ok(see_other(format!("/r/t/{}?msg={msg}", segment(code)))),
         Err(e) if e.code == ErrorCode::NotFound || e.code == ErrorCode::InternalError => error_page(&e),
-        Err(e) => Ok(see_other(format!("/r/t/{code}?msg={}", e.code.as_str()))),
+        Err(e) => Ok(see_other(format!("/r/t/{}?msg={}", segment(code), e.code.as_str()))),
     }
 }
 
@@ -458,8 +470,8 @@ async fn unit_reply_post(
         Err(e) => Err(e),
     };
     match done {
-        Ok(_) => Ok(see_other(format!("/h/{token}?msg=replied"))),
+        Ok(_) => Ok(see_other(format!("/h/{}?msg=replied", segment(&token)))),
         Err(e) if e.code == ErrorCode::NotFound || e.code == ErrorCode::InternalError => error_page(&e),
-        Err(e) => Ok(see_other(format!("/h/{token}?msg={}", e.code.as_str()))),
+        Err(e) => Ok(see_other(format!("/h/{}?msg={}", segment(&token), e.code.as_str()))),
     }
 }

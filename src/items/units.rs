@@ -141,7 +141,11 @@ pub struct UnitPatch {
     tag = "items",
     params(("id" = i64, Path)),
     request_body = UnitPatch,
-    responses((status = 200, body = HandlingUnitView), (status = 404, body = Problem, content_type = "application/problem+json")),
+    responses(
+        (status = 200, body = HandlingUnitView),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`handling_unit_name_taken`", body = Problem, content_type = "application/problem+json"),
+    ),
     security(("bearer" = []))
 )]
 #[patch("/handling-units/{id}")]

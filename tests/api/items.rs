@@ -813,3 +813,32 @@ async fn the_poster_leads_to_the_resident_page() {
     problem(app.get(&format!("/api/v1/venues/{}/resident-poster", o.venue), &o.coordinator).await, 403, "forbidden")
         .await;
 }
+
+/// Found by fuzzing: a mistyped or mangled link must get the Chinese page, never a server
+/// error (a control character once broke the redirect back to the page) and never JSON.
+#[tokio::test]
+async fn mangled_links_get_the_not_found_page() {
+    let app = spawn_app().await;
+    let mangled = "%3C%F2%88%AA%92%0F%22x";
+    for (path, form) in [
+        (format!("/h/{mangled}"), vec![("text", "")]),
+        (format!("/r/t/{mangled}/reopen"), vec![("reason", "")]),
+        (format!("/r/t/{mangled}/rate"), vec![("satisfaction", "satisfied")]),
+    ] {
+        let res = no_redirects().post(app.url(&path)).form(&form).send().await.unwrap();
+        let status = res.status().as_u16();
+        assert!(status == 303 || status == 404, "{path}: {status}");
+        if status == 303 {
+            let location = res.headers()["location"].to_str().unwrap().to_owned();
+            let page = app.client.get(app.url(&location)).send().await.unwrap();
+            assert_eq!(page.status(), 404, "{location}");
+            assert!(page.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
+        }
+    }
+    for path in ["/h/nosuchlink", "/r/t/ABCD-EFGH", "/r/nosuchstudio"] {
+        let page = app.client.get(app.url(path)).send().await.unwrap();
+        assert_eq!(page.status(), 404, "{path}");
+        assert!(page.headers()["content-type"].to_str().unwrap().starts_with("text/html"), "{path}");
+        assert!(page.text().await.unwrap().contains("没有找到"), "{path}");
+    }
+}
