@@ -186,6 +186,7 @@ pub struct SubmitForm {
     request_body(content = SubmitForm, content_type = "application/x-www-form-urlencoded"),
     responses(
         (status = 303, description = "To the tracking page `/r/t/{code}`"),
+        (status = 400, description = "The form could not be read (shown as a page)", content_type = "text/html", body = String),
         (status = 422, content_type = "text/html", body = String),
         (status = 429, content_type = "text/html", body = String),
     )
