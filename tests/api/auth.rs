@@ -209,13 +209,7 @@ async fn instance_with_secrets(app: &TestApp, current: &str, previous: Option<&s
         zhiban::config::SecretPolicy::Required,
     )
     .unwrap();
-    let location = settings.database.clone();
-    let pool = tokio::task::spawn_blocking(move || zhiban::db::connect(&location, 2).unwrap()).await.unwrap();
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let server = zhiban::startup::Application::build_with(settings, pool, listener).unwrap();
-    let base = format!("http://127.0.0.1:{}", server.port());
-    tokio::spawn(server.run_until_stopped());
-    base
+    crate::helpers::serve(settings).await
 }
 
 #[tokio::test]

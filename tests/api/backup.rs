@@ -1,15 +1,12 @@
 //! `zhiban backup` and `zhiban restore`, run as the real binary: a copy taken while the server
 //! takes writes, restored into a fresh folder, serves what had been acknowledged.
 
-use std::net::TcpListener;
 use std::path::Path;
 use std::process::Output;
 
 use serde_json::{Value, json};
-use zhiban::db;
-use zhiban::startup::Application;
 
-use crate::helpers::{TestApp, spawn_app, test_settings};
+use crate::helpers::{TestApp, serve, spawn_app, test_settings};
 
 /// A folder of its own, removed afterwards.
 struct Scratch(std::path::PathBuf);
@@ -115,13 +112,7 @@ async fn a_backup_taken_under_writes_restores_and_serves() {
     assert!(!out.status.success(), "a restore never replaces a database");
     assert!(text(&out).contains("already exists"), "{}", text(&out));
 
-    let settings = test_settings(&restored_url);
-    let location = settings.database.clone();
-    let pool = tokio::task::spawn_blocking(move || db::connect(&location, 2).unwrap()).await.unwrap();
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let server = Application::build_with(settings, pool, listener).unwrap();
-    let restored = format!("http://127.0.0.1:{}", server.port());
-    tokio::spawn(server.run_until_stopped());
+    let restored = serve(test_settings(&restored_url)).await;
     let client = reqwest::Client::new();
     let login: Value = client
         .post(format!("{restored}/api/v1/auth/login"))

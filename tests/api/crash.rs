@@ -23,7 +23,7 @@ const SUBMISSIONS_PER_ROUND: usize = 30;
 /// `zhiban serve` on the test's database, on a free port; waits until it answers.
 async fn start_server(app: &TestApp) -> (Child, String) {
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let child = Command::new(env!("CARGO_BIN_EXE_zhiban"))
+    let mut child = Command::new(env!("CARGO_BIN_EXE_zhiban"))
         .arg("serve")
         .env("DATABASE_URL", &app.db.url)
         .env("ZHIBAN_JWT_SECRET", TEST_JWT_SECRET)
@@ -44,6 +44,8 @@ async fn start_server(app: &TestApp) -> (Child, String) {
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+    let _ = child.kill();
+    let _ = child.wait();
     panic!("zhiban did not become ready");
 }
 

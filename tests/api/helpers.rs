@@ -264,13 +264,18 @@ pub async fn problem(res: Response, status: u16, code: &str) -> Value {
 impl TestApp {
     /// A second server on the same database, as a second instance behind a load balancer.
     pub async fn another_instance(&self) -> String {
-        let settings = test_settings(&self.db.url);
-        let location = settings.database.clone();
-        let pool = tokio::task::spawn_blocking(move || db::connect(&location, 4).expect("connect")).await.unwrap();
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let app = Application::build_with(settings, pool, listener).expect("build second instance");
-        let address = format!("http://127.0.0.1:{}", app.port());
-        tokio::spawn(app.run_until_stopped());
-        address
+        serve(test_settings(&self.db.url)).await
     }
+}
+
+/// Serves `settings` on a free port with a pool of its own (a second instance, a restored
+/// copy, other secrets); returns its base URL.
+pub async fn serve(settings: Settings) -> String {
+    let location = settings.database.clone();
+    let pool = tokio::task::spawn_blocking(move || db::connect(&location, 4).expect("connect")).await.unwrap();
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let app = Application::build_with(settings, pool, listener).expect("build instance");
+    let address = format!("http://127.0.0.1:{}", app.port());
+    tokio::spawn(app.run_until_stopped());
+    address
 }
