@@ -103,29 +103,30 @@ fn render(conn: &mut DbConnection, token_hash: &str) -> Result<String, ApiError>
         committees::table.find(committee_id).select((committees::code, committees::name)).first(conn)?;
     let settings = crate::committee::load_settings(conn, committee_id)?;
     let since = db::now() - Duration::days(60);
-    let duties: Vec<(i64, String, String, chrono::NaiveDateTime, chrono::NaiveDateTime, String, i32)> =
-        assignments::table
-            .inner_join(
-                shifts::table.inner_join(rosters::table).inner_join(venues::table).inner_join(shift_templates::table),
-            )
-            .filter(assignments::member_id.eq(member_id))
-            .filter(assignments::removed_at.is_null())
-            .filter(rosters::status.eq("published"))
-            .filter(shifts::ends_at.ge(since))
-            .order(shifts::starts_at)
-            .select((
-                assignments::id,
-                shift_templates::name,
-                venues::name,
-                shifts::starts_at,
-                shifts::ends_at,
-                assignments::role,
-                rosters::version,
-            ))
-            .load(conn)?;
+    type Duty = (i64, String, String, chrono::NaiveDateTime, chrono::NaiveDateTime, String, i32, chrono::NaiveDateTime);
+    let duties: Vec<Duty> = assignments::table
+        .inner_join(
+            shifts::table.inner_join(rosters::table).inner_join(venues::table).inner_join(shift_templates::table),
+        )
+        .filter(assignments::member_id.eq(member_id))
+        .filter(assignments::removed_at.is_null())
+        .filter(rosters::status.eq("published"))
+        .filter(shifts::ends_at.ge(since))
+        .order(shifts::starts_at)
+        .select((
+            assignments::id,
+            shift_templates::name,
+            venues::name,
+            shifts::starts_at,
+            shifts::ends_at,
+            assignments::role,
+            rosters::version,
+            rosters::updated_at,
+        ))
+        .load(conn)?;
     let mut calendar = Calendar::new();
     calendar.name(&format!("{} · 值班", committee.1));
-    for (assignment_id, template, venue, starts_at, ends_at, role, version) in duties {
+    for (assignment_id, template, venue, starts_at, ends_at, role, version, revised) in duties {
         let mut event = Event::new();
         event
             // The assignment id never changes while the duty stands: calendar apps update in place.
@@ -135,15 +136,19 @@ fn render(conn: &mut DbConnection, token_hash: &str) -> Result<String, ApiError>
             .description(if role == "lead" { "您是本班负责人（带班）" } else { "值班委员" })
             .starts(starts_at.and_utc())
             .ends(ends_at.and_utc())
-            .add_property("SEQUENCE", version.to_string());
+            .add_property("SEQUENCE", version.to_string())
+            // When the roster was last revised, not when the feed was fetched: an unchanged
+            // duty reads the same on every fetch.
+            .timestamp(revised.and_utc());
         for days in &settings.reminder_days_before {
             let mut alarm = Alarm::display(
                 &format!("值班提醒：{template}（{venue}）"),
                 Trigger::before_start(Duration::days(i64::from(*days))),
             );
-            // Without a fixed UID the library draws a random one on every fetch, and some
-            // calendar apps then stack up copies of the same reminder.
+            // Without a fixed UID (and DTSTAMP) the library draws new ones on every fetch,
+            // and some calendar apps then stack up copies of the same reminder.
             alarm.add_property("UID", format!("assignment-{assignment_id}-alarm-{days}d@{}.zhiban", committee.0));
+            alarm.timestamp(revised.and_utc());
             event.alarm(alarm);
         }
         calendar.push(event.done());

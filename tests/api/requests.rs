@@ -386,6 +386,14 @@ async fn the_calendar_feed_is_stable_secret_and_revocable() {
         );
     }
     assert_eq!(fetch_events(&app, &path).await, events, "re-fetching yields the same UIDs, alarms too");
+    let body = |app: &TestApp, path: String| {
+        let request = app.client.get(app.url(&path));
+        async move { request.send().await.unwrap().text().await.unwrap() }
+    };
+    let first = body(&app, path.clone()).await;
+    // DTSTAMP has whole seconds: let one pass, so a stamp taken at fetch time would show.
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    assert_eq!(first, body(&app, path.clone()).await, "an unchanged feed reads the same");
 
     // A new link revokes the old one; revoking ends the new one.
     let again: Value = app.post("/api/v1/me/calendar-feed", &member, json!({})).await.json().await.unwrap();
