@@ -34,6 +34,8 @@ pub struct Settings {
     /// (`ZHIBAN_SUBMISSIONS_PER_ADDRESS`, default 30: generous, as one mobile carrier's NAT
     /// can put a whole reception day's queue behind one address).
     pub submissions_per_address: u32,
+    /// Reverse proxies whose `X-Forwarded-For` names the client (`ZHIBAN_TRUSTED_PROXIES`).
+    pub trusted_proxies: crate::client_address::TrustedProxies,
 }
 
 /// The signing secret; its `Debug` never prints it.
@@ -66,6 +68,7 @@ impl std::fmt::Debug for Settings {
             .field("db_pool_size", &self.db_pool_size)
             .field("worker_enabled", &self.worker_enabled)
             .field("submissions_per_address", &self.submissions_per_address)
+            .field("trusted_proxies", &self.trusted_proxies)
             .finish_non_exhaustive()
     }
 }
@@ -93,6 +96,8 @@ pub enum ConfigError {
     Worker(String),
     #[error("ZHIBAN_SUBMISSIONS_PER_ADDRESS must be a number from 1 to 1000000 (got {0:?})")]
     SubmissionLimit(String),
+    #[error("ZHIBAN_TRUSTED_PROXIES must be IP addresses separated by commas (not {0:?})")]
+    TrustedProxies(String),
 }
 
 /// Whether the process may fall back to the demo secret.
@@ -146,6 +151,10 @@ impl Settings {
                 raw.parse().ok().filter(|n| (1..=1_000_000).contains(n)).ok_or(ConfigError::SubmissionLimit(raw))?
             }
         };
+        let trusted_proxies = match lookup("ZHIBAN_TRUSTED_PROXIES") {
+            None => Default::default(),
+            Some(raw) => crate::client_address::TrustedProxies::parse(&raw).map_err(ConfigError::TrustedProxies)?,
+        };
         Ok(Self {
             database,
             bind,
@@ -156,6 +165,7 @@ impl Settings {
             db_pool_size,
             worker_enabled,
             submissions_per_address,
+            trusted_proxies,
         })
     }
 }

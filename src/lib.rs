@@ -8,6 +8,7 @@ pub mod auth;
 pub mod calendar;
 pub mod checkin;
 pub mod cli;
+pub mod client_address;
 pub mod committee;
 pub mod config;
 pub mod db;

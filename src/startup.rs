@@ -93,6 +93,7 @@ impl Application {
         let public_url = web::Data::new(PublicUrl(settings.public_url.clone()));
         let submission_limits =
             web::Data::new(crate::items::SubmissionLimits { per_address: settings.submissions_per_address });
+        let trusted_proxies = web::Data::new(settings.trusted_proxies.clone());
         let registry = prometheus::Registry::new();
         let prometheus_mw = actix_web_prom::PrometheusMetricsBuilder::new("zhiban")
             .registry(registry.clone())
@@ -115,6 +116,7 @@ impl Application {
                 .app_data(spec.clone())
                 .app_data(public_url.clone())
                 .app_data(submission_limits.clone())
+                .app_data(trusted_proxies.clone())
                 .app_data(web::FormConfig::default().limit(FORM_LIMIT_BYTES))
                 .app_data(registry.clone())
                 .into_utoipa_app()

@@ -63,7 +63,7 @@ async fn login(
     let LoginRequest { phone, password: candidate } = body.into_inner();
     // Unparseable phones still count against the address and give the same answer.
     let phone = Phone::parse(&phone).map(|p| p.as_str().to_owned()).unwrap_or(phone);
-    let address = req.peer_addr().map(|a| a.ip().to_string()).unwrap_or_default();
+    let address = crate::client_address::client_address(&req);
     let keys_throttle = throttle::ThrottleKeys::new(&phone, &address);
 
     // Password hashing is CPU work: it runs on the blocking pool with the queries.

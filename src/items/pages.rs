@@ -213,7 +213,7 @@ async fn submit_form_post(
     };
     let result = match input.check() {
         Ok(submission) => {
-            let address = public::client_address(&req);
+            let address = crate::client_address::client_address(&req);
             db::transaction(&pool, move |conn| public::submit(conn, &submission, &address, &limits)).await
         }
         Err(e) => Err(e),

@@ -210,12 +210,6 @@ pub fn submit(
     Ok(item)
 }
 
-/// The client's address as the server saw it (the peer; a proxy in front must be trusted
-/// explicitly, which this server does not do).
-pub fn client_address(req: &HttpRequest) -> String {
-    req.peer_addr().map(|a| a.ip().to_string()).unwrap_or_default()
-}
-
 pub fn find_public(conn: &mut DbConnection, raw_code: &str) -> Result<ItemRow, ApiError> {
     let code = TrackingCode::parse(raw_code).ok_or_else(ApiError::not_found)?;
     store::find_by_tracking_code(conn, &code)
@@ -257,7 +251,7 @@ async fn submit_item(
     body: web::Json<SubmissionInput>,
 ) -> Result<HttpResponse, ApiError> {
     let submission = body.check()?;
-    let address = client_address(&req);
+    let address = crate::client_address::client_address(&req);
     let base = crate::startup::base_url(&req);
     let item = db::transaction(&pool, move |conn| submit(conn, &submission, &address, &limits)).await?;
     let code = TrackingCode::parse(&item.tracking_code).map(|c| c.display()).unwrap_or(item.tracking_code.clone());

@@ -842,3 +842,49 @@ async fn mangled_links_get_the_not_found_page() {
         assert!(page.text().await.unwrap().contains("没有找到"), "{path}");
     }
 }
+
+/// An instance that allows two submissions per address, behind `trusted` proxies.
+async fn limited_instance(app: &TestApp, trusted: Option<&str>) -> String {
+    let (url, trusted) = (app.db.url.clone(), trusted.map(str::to_owned));
+    let settings = zhiban::config::Settings::from_lookup(
+        move |key| match key {
+            "DATABASE_URL" => Some(url.clone()),
+            "ZHIBAN_JWT_SECRET" => Some(crate::helpers::TEST_JWT_SECRET.to_owned()),
+            "ZHIBAN_WORKER" => Some("off".to_owned()),
+            "ZHIBAN_SUBMISSIONS_PER_ADDRESS" => Some("2".to_owned()),
+            "ZHIBAN_TRUSTED_PROXIES" => trusted.clone(),
+            _ => None,
+        },
+        zhiban::config::SecretPolicy::Required,
+    )
+    .unwrap();
+    crate::helpers::serve(settings).await
+}
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_each_resident_has_their_own_limit() {
+    let app = spawn_app().await;
+    let o = office(&app).await;
+    let submit = |base: String, forwarded: &'static str, n: usize| {
+        let request = app
+            .client
+            .post(format!("{base}/api/v1/public/items"))
+            .header("x-forwarded-for", forwarded)
+            .json(&opinion(o.venue_code, &format!("第{n}条意见"), None));
+        async move { request.send().await.unwrap().status().as_u16() }
+    };
+
+    // The test client is the proxy (127.0.0.1): two residents, two limits.
+    let proxied = limited_instance(&app, Some("127.0.0.1")).await;
+    let first: Vec<u16> =
+        [submit(proxied.clone(), "198.51.100.1", 1).await, submit(proxied.clone(), "198.51.100.1", 2).await].into();
+    assert_eq!(first, [201, 201]);
+    assert_eq!(submit(proxied.clone(), "198.51.100.1", 3).await, 429);
+    assert_eq!(submit(proxied.clone(), "198.51.100.2", 4).await, 201, "another resident behind the proxy");
+
+    // Without trusting it, the header is anybody's to write: changing it changes nothing.
+    let direct = limited_instance(&app, None).await;
+    assert_eq!(submit(direct.clone(), "203.0.113.1", 5).await, 201);
+    assert_eq!(submit(direct.clone(), "203.0.113.2", 6).await, 201);
+    assert_eq!(submit(direct, "203.0.113.3", 7).await, 429, "the third from 127.0.0.1, whatever it claims");
+}
