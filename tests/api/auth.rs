@@ -197,18 +197,10 @@ async fn deactivated_accounts_cannot_sign_in_or_refresh() {
 /// An instance on the same database with `ZHIBAN_JWT_SECRET=current` and, optionally,
 /// `ZHIBAN_JWT_PREVIOUS_SECRET=previous`; returns its base URL.
 async fn instance_with_secrets(app: &TestApp, current: &str, previous: Option<&str>) -> String {
-    let (url, current, previous) = (app.db.url.clone(), current.to_owned(), previous.map(str::to_owned));
-    let settings = zhiban::config::Settings::from_lookup(
-        move |key| match key {
-            "DATABASE_URL" => Some(url.clone()),
-            "ZHIBAN_JWT_SECRET" => Some(current.clone()),
-            "ZHIBAN_JWT_PREVIOUS_SECRET" => previous.clone(),
-            "ZHIBAN_WORKER" => Some("off".to_owned()),
-            _ => None,
-        },
-        zhiban::config::SecretPolicy::Required,
-    )
-    .unwrap();
+    let settings = crate::helpers::test_settings_with(
+        &app.db.url,
+        &[("ZHIBAN_JWT_SECRET", Some(current)), ("ZHIBAN_JWT_PREVIOUS_SECRET", previous)],
+    );
     crate::helpers::serve(settings).await
 }
 

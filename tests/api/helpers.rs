@@ -107,16 +107,28 @@ pub struct TestApp {
 }
 
 pub fn test_settings(database_url: &str) -> Settings {
+    test_settings_with(database_url, &[])
+}
+
+/// The test settings with some variables set (`Some`) or unset (`None`) on top.
+pub fn test_settings_with(database_url: &str, overrides: &[(&str, Option<&str>)]) -> Settings {
     let url = database_url.to_owned();
+    let overrides: Vec<(String, Option<String>)> =
+        overrides.iter().map(|(k, v)| ((*k).to_owned(), v.map(str::to_owned))).collect();
     Settings::from_lookup(
-        move |key| match key {
-            "DATABASE_URL" => Some(url.clone()),
-            "ZHIBAN_BIND" => Some("127.0.0.1:0".to_owned()),
-            "ZHIBAN_JWT_SECRET" => Some(TEST_JWT_SECRET.to_owned()),
-            "ZHIBAN_DB_POOL_SIZE" => Some("4".to_owned()),
-            // Tests drive the outbox worker by hand (`zhiban::outbox::worker::run_once`).
-            "ZHIBAN_WORKER" => Some("off".to_owned()),
-            _ => None,
+        move |key| {
+            if let Some((_, value)) = overrides.iter().find(|(k, _)| k == key) {
+                return value.clone();
+            }
+            match key {
+                "DATABASE_URL" => Some(url.clone()),
+                "ZHIBAN_BIND" => Some("127.0.0.1:0".to_owned()),
+                "ZHIBAN_JWT_SECRET" => Some(TEST_JWT_SECRET.to_owned()),
+                "ZHIBAN_DB_POOL_SIZE" => Some("4".to_owned()),
+                // Tests drive the outbox worker by hand (`zhiban::outbox::worker::run_once`).
+                "ZHIBAN_WORKER" => Some("off".to_owned()),
+                _ => None,
+            }
         },
         SecretPolicy::Required,
     )

@@ -845,19 +845,10 @@ async fn mangled_links_get_the_not_found_page() {
 
 /// An instance that allows two submissions per address, behind `trusted` proxies.
 async fn limited_instance(app: &TestApp, trusted: Option<&str>) -> String {
-    let (url, trusted) = (app.db.url.clone(), trusted.map(str::to_owned));
-    let settings = zhiban::config::Settings::from_lookup(
-        move |key| match key {
-            "DATABASE_URL" => Some(url.clone()),
-            "ZHIBAN_JWT_SECRET" => Some(crate::helpers::TEST_JWT_SECRET.to_owned()),
-            "ZHIBAN_WORKER" => Some("off".to_owned()),
-            "ZHIBAN_SUBMISSIONS_PER_ADDRESS" => Some("2".to_owned()),
-            "ZHIBAN_TRUSTED_PROXIES" => trusted.clone(),
-            _ => None,
-        },
-        zhiban::config::SecretPolicy::Required,
-    )
-    .unwrap();
+    let settings = crate::helpers::test_settings_with(
+        &app.db.url,
+        &[("ZHIBAN_SUBMISSIONS_PER_ADDRESS", Some("2")), ("ZHIBAN_TRUSTED_PROXIES", trusted)],
+    );
     crate::helpers::serve(settings).await
 }
 
