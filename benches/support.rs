@@ -1,64 +1,11 @@
-//! Shared by the HTTP benchmarks: a release server on a fresh SQLite file, a bounded load
-//! loop with per-request latencies, and the figures printed the same way.
+//! The load loop of the HTTP benchmarks: a fixed number of requests over a number of
+//! concurrent workers, with per-request latencies, and the figures printed the same way.
 
 #![allow(dead_code)]
 
-use std::net::TcpListener;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
-
-use zhiban::config::{SecretPolicy, Settings};
-use zhiban::db::{self, DbPool};
-use zhiban::startup::Application;
-
-pub const SECRET: &str = "bench-secret-0123456789abcdef0123456789abcdef";
-
-pub struct Server {
-    pub base: String,
-    pub pool: DbPool,
-    pub dir: std::path::PathBuf,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
-pub async fn start(name: &str) -> Server {
-    start_with(name, &[]).await
-}
-
-/// As [`start`], with more settings from `extra` (name, value).
-pub async fn start_with(name: &str, extra: &[(&str, &str)]) -> Server {
-    let dir = std::env::temp_dir().join(format!("zhiban-bench-{name}-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let url = format!("sqlite://{}", dir.join("bench.db").display());
-    let settings = Settings::from_lookup(
-        |k| match k {
-            "DATABASE_URL" => Some(url.clone()),
-            "ZHIBAN_JWT_SECRET" => Some(SECRET.to_owned()),
-            "ZHIBAN_WORKER" => Some("off".to_owned()),
-            other => extra.iter().find(|(k, _)| *k == other).map(|(_, v)| (*v).to_owned()),
-        },
-        SecretPolicy::Required,
-    )
-    .unwrap();
-    let location = settings.database.clone();
-    let pool = tokio::task::spawn_blocking(move || {
-        let pool = db::connect(&location, 8).unwrap();
-        db::run_migrations(&mut pool.get().unwrap()).unwrap();
-        pool
-    })
-    .await
-    .unwrap();
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let app = Application::build_with(settings, pool.clone(), listener).unwrap();
-    let base = format!("http://127.0.0.1:{}", app.port());
-    tokio::spawn(app.run_until_stopped());
-    Server { base, pool, dir }
-}
 
 pub struct Figures {
     pub label: String,
@@ -73,7 +20,7 @@ impl Figures {
         self.requests as f64 / self.elapsed.as_secs_f64()
     }
 
-    fn percentile(&self, p: f64) -> Duration {
+    pub fn percentile(&self, p: f64) -> Duration {
         let mut sorted = self.latencies.clone();
         sorted.sort();
         sorted.get(((sorted.len() as f64 * p).ceil() as usize).saturating_sub(1)).copied().unwrap_or_default()
