@@ -83,11 +83,7 @@ impl Run {
             p99.as_secs_f64() * 1e3,
             verdict(ratio(&self.checkins) >= 0.25 && self.checkins.errors == 0 && p99 <= Duration::from_millis(25))
         );
-        println!(
-            "  duties read ≥ 50%: {:.1}% — {}",
-            100.0 * ratio(&self.duties),
-            verdict(ratio(&self.duties) >= 0.5)
-        );
+        println!("  duties read ≥ 50%: {:.1}% — {}", 100.0 * ratio(&self.duties), verdict(ratio(&self.duties) >= 0.5));
         println!(
             "  resident submissions ≥ 20%: {:.1}% — {}",
             100.0 * ratio(&self.submissions),
@@ -400,8 +396,10 @@ fn fixture(conn: &mut DbConnection) -> Fixture {
                     )
                 })
                 .collect();
-            let ids: Vec<i64> =
-                on_backend!(conn, |c| diesel::insert_into(members::table).values(&rows).returning(members::id).get_results(c))?;
+            let ids: Vec<i64> = on_backend!(conn, |c| diesel::insert_into(members::table)
+                .values(&rows)
+                .returning(members::id)
+                .get_results(c))?;
             members.extend(ids);
         }
         for team in members.chunks(TEAM * 500) {
@@ -423,8 +421,10 @@ fn fixture(conn: &mut DbConnection) -> Fixture {
                     )
                 })
                 .collect();
-            let shift_ids: Vec<i64> =
-                on_backend!(conn, |c| diesel::insert_into(shifts::table).values(&rows).returning(shifts::id).get_results(c))?;
+            let shift_ids: Vec<i64> = on_backend!(conn, |c| diesel::insert_into(shifts::table)
+                .values(&rows)
+                .returning(shifts::id)
+                .get_results(c))?;
             let rows: Vec<_> = team
                 .chunks(TEAM)
                 .zip(&shift_ids)

@@ -13,18 +13,18 @@ use zhiban::schema::{items, outbox};
 use crate::checkin::duty;
 use crate::helpers::{TestApp, TestCommittee, problem, spawn_app};
 
-struct Office {
-    c: TestCommittee,
-    admin: String,
-    venue: i64,
-    venue_code: &'static str,
-    other_venue: i64,
-    coordinator: String,
-    other_coordinator: String,
-    unit: i64,
+pub struct Office {
+    pub c: TestCommittee,
+    pub admin: String,
+    pub venue: i64,
+    pub venue_code: &'static str,
+    pub other_venue: i64,
+    pub coordinator: String,
+    pub other_coordinator: String,
+    pub unit: i64,
 }
 
-async fn office(app: &TestApp) -> Office {
+pub async fn office(app: &TestApp) -> Office {
     let c = app.committee("items", "56").await;
     let admin = app.token(&c.admin_phone).await;
     let official: Value = serde_json::from_str(zhiban::calendar::CHINA_2026_JSON).unwrap();
@@ -69,17 +69,17 @@ async fn submit_form(app: &TestApp, venue_code: &str, fields: &[(&str, &str)]) -
     code.to_owned()
 }
 
-async fn submit_json(app: &TestApp, body: Value) -> reqwest::Response {
+pub async fn submit_json(app: &TestApp, body: Value) -> reqwest::Response {
     app.client.post(app.url("/api/v1/public/items")).json(&body).send().await.unwrap()
 }
 
-fn opinion(venue_code: &str, body: &str, phone: Option<&str>) -> Value {
+pub fn opinion(venue_code: &str, body: &str, phone: Option<&str>) -> Value {
     json!({ "venue_code": venue_code, "kind": "opinion", "topic": "交通出行", "body": body,
             "name": phone.map(|_| "王大伯"), "phone": phone, "consent": true })
 }
 
 /// The coordinator's view of the item with that tracking code.
-async fn item_by_code(app: &TestApp, token: &str, code: &str) -> Value {
+pub async fn item_by_code(app: &TestApp, token: &str, code: &str) -> Value {
     let page: Value = app.get("/api/v1/items?limit=200", token).await.json().await.unwrap();
     let wanted = code.replace('-', "");
     let id = page["items"]
@@ -565,7 +565,7 @@ async fn a_resident_may_reopen_once_within_15_days() {
     assert_eq!(view["satisfaction"], "partly_satisfied");
 }
 
-async fn set_due_on(app: &TestApp, id: i64, due: NaiveDate) {
+pub async fn set_due_on(app: &TestApp, id: i64, due: NaiveDate) {
     let pool = app.pool.clone();
     tokio::task::spawn_blocking(move || {
         let mut conn = pool.get().unwrap();

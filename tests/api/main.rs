@@ -9,6 +9,7 @@ mod checkin;
 mod contract;
 mod crash;
 mod helpers;
+mod instances;
 mod items;
 mod members;
 mod migrations;

@@ -29,14 +29,14 @@ struct Received {
 /// A local webhook endpoint that records every request and answers 500 while `fail_next`
 /// is above zero.
 #[derive(Clone, Default)]
-struct Receiver {
+pub struct Receiver {
     requests: Arc<Mutex<Vec<Received>>>,
     fail_next: Arc<AtomicUsize>,
-    url: String,
+    pub url: String,
 }
 
 impl Receiver {
-    async fn start() -> Self {
+    pub async fn start() -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let url = format!("http://127.0.0.1:{}/hooks/zhiban", listener.local_addr().unwrap().port());
         let receiver = Receiver { url, ..Default::default() };
@@ -60,7 +60,7 @@ impl Receiver {
     }
 
     /// Delivery ids answered with 2xx, in arrival order.
-    fn delivered_ids(&self) -> Vec<i64> {
+    pub fn delivered_ids(&self) -> Vec<i64> {
         self.all()
             .iter()
             .filter(|r| r.answered == 200)
@@ -82,7 +82,7 @@ async fn record(req: HttpRequest, body: web::Bytes, state: web::Data<Receiver>) 
     if fail { HttpResponse::InternalServerError().finish() } else { HttpResponse::Ok().finish() }
 }
 
-async fn configure_webhook(app: &TestApp, admin: &str, url: &str) {
+pub async fn configure_webhook(app: &TestApp, admin: &str, url: &str) {
     let res = app.patch("/api/v1/committee", admin, json!({ "webhook_url": url, "webhook_secret": SECRET })).await;
     assert_eq!(res.status(), 200, "configure webhook: {}", res.text().await.unwrap());
 }

@@ -8,7 +8,7 @@ use crate::helpers::{TestApp, problem, spawn_app};
 use crate::rosters::{County, county, generate, roster};
 
 /// The county with December 2026 generated and published; returns the roster.
-async fn published_december(app: &TestApp, per_studio: u32) -> (County, Value) {
+pub async fn published_december(app: &TestApp, per_studio: u32) -> (County, Value) {
     let k = county(app, per_studio, 0).await;
     let summary = generate(app, &k.admin, "2026-12-01", "2026-12-31").await;
     let id = summary["roster_id"].as_i64().unwrap();
@@ -22,20 +22,20 @@ fn members_of(shift: &Value) -> Vec<i64> {
 }
 
 /// Member number (for the phone) of a member id: members were created in order 1, 2, 3…
-fn phone_of(k: &County, member_id: i64) -> String {
+pub fn phone_of(k: &County, member_id: i64) -> String {
     let index = k.members.values().flatten().position(|m| *m == member_id).unwrap();
     k.c.phone(index as u32 + 1)
 }
 
-struct SwapCase {
-    shift_id: i64,
-    assignment_id: i64,
-    giver: i64,
-    taker: i64,
+pub struct SwapCase {
+    pub shift_id: i64,
+    pub assignment_id: i64,
+    pub giver: i64,
+    pub taker: i64,
 }
 
 /// A reception-day duty at studio one and a colleague free all that day.
-fn swap_case(k: &County, r: &Value) -> SwapCase {
+pub fn swap_case(k: &County, r: &Value) -> SwapCase {
     let shifts = r["shifts"].as_array().unwrap();
     let shift = shifts.iter().find(|s| s["venue_id"] == k.studios[0]).unwrap();
     let busy: BTreeSet<i64> = shifts.iter().filter(|s| s["date"] == shift["date"]).flat_map(members_of).collect();
