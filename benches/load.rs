@@ -34,15 +34,21 @@ const SECRET: &str = "bench-secret-0123456789abcdef0123456789abcdef";
 
 #[tokio::main]
 async fn main() {
+    // `ZHIBAN_BENCH_BACKENDS=sqlite` (or `postgres`) runs one backend only, for profiling.
+    let only = std::env::var("ZHIBAN_BENCH_BACKENDS").unwrap_or_default();
     let mut runs = Vec::new();
     let dir = std::env::temp_dir().join(format!("zhiban-load-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let sqlite = format!("sqlite://{}", dir.join("load.db").display());
-    runs.push(run("SQLite", &sqlite, &dir).await);
+    if only != "postgres" {
+        runs.push(run("SQLite", &sqlite, &dir).await);
+    }
 
     let admin = std::env::var("ZHIBAN_BENCH_POSTGRES")
         .unwrap_or_else(|_| "postgres://root@127.0.0.1:5432/postgres?sslmode=disable".to_owned());
-    match diesel::PgConnection::establish(&admin) {
+    match diesel::PgConnection::establish(&admin).map_err(|e| e.to_string()).and_then(|c| {
+        if only == "sqlite" { Err("not asked for (ZHIBAN_BENCH_BACKENDS=sqlite)".into()) } else { Ok(c) }
+    }) {
         Ok(mut conn) => {
             let name = format!("zhiban_load_{}", std::process::id());
             conn.batch_execute(&format!("CREATE DATABASE {name}")).unwrap();
@@ -50,7 +56,7 @@ async fn main() {
             runs.push(run("PostgreSQL", &url, &dir).await);
             conn.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).unwrap();
         }
-        Err(e) => println!("\nPostgreSQL at {admin} is not reachable ({e}): its run is skipped"),
+        Err(e) => println!("\nPostgreSQL run skipped: {e}"),
     }
     let _ = std::fs::remove_dir_all(&dir);
 
@@ -146,7 +152,7 @@ async fn run(backend: &'static str, url: &str, dir: &std::path::Path) -> Run {
         assert!(started.elapsed() < Duration::from_secs(30), "the server was not ready in 30 s");
         tokio::time::sleep(Duration::from_millis(5)).await;
     };
-    println!("ready {} ms after start", ready.as_millis());
+    println!("ready {} ms after start (server pid {})", ready.as_millis(), server.0.id());
 
     let pid = server.0.id();
     let b = base.clone();
@@ -213,7 +219,7 @@ async fn run(backend: &'static str, url: &str, dir: &std::path::Path) -> Run {
         let (c, b) = (c.clone(), b.clone());
         async move {
             let body = serde_json::json!({
-                "venue_code": "load-home", "kind": if i % 2 == 0 { "opinion" } else { "consultation" },
+                "venue_code": "load-studio", "kind": if i % 2 == 0 { "opinion" } else { "consultation" },
                 "topic": "交通出行", "body": format!("第{i}条：村口道路破损，雨天积水，希望尽快修复。"),
                 "consent": true,
             });
@@ -312,8 +318,9 @@ struct Fixture {
     venue_secret: (String, String, i32),
 }
 
-/// One committee, one venue (printed code `load-home`), and `MEMBERS` members in teams of
-/// `TEAM`, each team on a duty there that started five minutes ago. Written in batches:
+/// One committee, one venue (`load-home`) with `MEMBERS` members in teams of `TEAM`, each
+/// team on a duty there that started five minutes ago, and a township studio
+/// (`load-studio`, where residents submit) with its team of three on duty. Written in batches:
 /// member by member it would take minutes on PostgreSQL.
 fn fixture(conn: &mut DbConnection) -> Fixture {
     use zhiban::domain::*;
@@ -443,6 +450,66 @@ fn fixture(conn: &mut DbConnection) -> Fixture {
                 })
                 .collect();
             on_backend!(conn, |c| diesel::insert_into(assignments::table).values(&rows).execute(c))?;
+        }
+        // The studio whose poster residents scan: one reception team of three on duty.
+        let studio = zhiban::venues::queries::insert(
+            conn,
+            committee_id,
+            &zhiban::venues::queries::NewVenue {
+                kind: "township_studio",
+                name: "城关镇委员工作室".into(),
+                township: Some("城关镇".into()),
+                code: "load-studio".into(),
+                latitude: None,
+                longitude: None,
+                radius_m: None,
+            },
+            now,
+        )?;
+        let shift: i64 = diesel::insert_into(shifts::table)
+            .values((
+                shifts::committee_id.eq(committee_id),
+                shifts::roster_id.eq(roster),
+                shifts::template_id.eq(template),
+                shifts::venue_id.eq(studio),
+                shifts::local_date.eq(local_date),
+                shifts::start_time.eq(local(starts).time()),
+                shifts::end_time.eq(local(ends).time()),
+                shifts::starts_at.eq(starts),
+                shifts::ends_at.eq(ends),
+                shifts::head_min.eq(2),
+                shifts::head_max.eq(3),
+            ))
+            .returning(shifts::id)
+            .get_result(conn)?;
+        for i in 0..3 {
+            let member = zhiban::members::queries::insert(
+                conn,
+                committee_id,
+                &zhiban::members::queries::NewMember {
+                    name: format!("驻站委员{i}"),
+                    phone: format!("136{i:08}"),
+                    sector: None,
+                    home_venue_id: Some(studio),
+                    standing_committee: i == 0,
+                    active: true,
+                    roles: "member".into(),
+                    password_hash: None,
+                    coordinator_venue_ids: Vec::new(),
+                },
+                now,
+            )?;
+            diesel::insert_into(assignments::table)
+                .values((
+                    assignments::committee_id.eq(committee_id),
+                    assignments::shift_id.eq(shift),
+                    assignments::member_id.eq(member),
+                    assignments::role.eq("member"),
+                    assignments::source.eq("manual"),
+                    assignments::reason.eq("基准"),
+                    assignments::created_at.eq(now),
+                ))
+                .execute(conn)?;
         }
         Ok((venue, members))
     })

@@ -94,6 +94,12 @@ impl Application {
         let submission_limits =
             web::Data::new(crate::items::SubmissionLimits { per_address: settings.submissions_per_address });
         let trusted_proxies = web::Data::new(settings.trusted_proxies.clone());
+        // SQLite has one writer at a time anyway; PostgreSQL commits groups side by side.
+        let writers = match settings.database {
+            db::DatabaseLocation::Postgres(_) => (settings.db_pool_size as usize / 2).clamp(1, 4),
+            _ => 1,
+        };
+        let group_commit = web::Data::new(db::GroupCommit::start(pool.clone(), writers));
         let registry = prometheus::Registry::new();
         let prometheus_mw = actix_web_prom::PrometheusMetricsBuilder::new("zhiban")
             .registry(registry.clone())
@@ -117,6 +123,7 @@ impl Application {
                 .app_data(public_url.clone())
                 .app_data(submission_limits.clone())
                 .app_data(trusted_proxies.clone())
+                .app_data(group_commit.clone())
                 .app_data(web::FormConfig::default().limit(FORM_LIMIT_BYTES))
                 .app_data(registry.clone())
                 .into_utoipa_app()

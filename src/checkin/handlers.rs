@@ -53,17 +53,17 @@ fn check_scan(checks: &mut FieldChecks, prefix: &str, s: &ScanRequest) {
 #[post("/checkins")]
 async fn check_in(
     user: AuthUser,
-    pool: web::Data<DbPool>,
+    writes: web::Data<db::GroupCommit>,
     body: web::Json<ScanRequest>,
 ) -> Result<web::Json<ScanResult>, ApiError> {
     let request = body.into_inner();
     let mut checks = FieldChecks::new();
     check_scan(&mut checks, "", &request);
     checks.finish()?;
-    let result = db::transaction(&pool, move |conn| {
-        scan::scan(conn, user.committee_id, user.member_id, &request, false, Utc::now())
-    })
-    .await?;
+    let received = Utc::now();
+    let result = writes
+        .write(move |conn| scan::scan(conn, user.committee_id, user.member_id, &request, false, received))
+        .await?;
     Ok(web::Json(result))
 }
 

@@ -195,6 +195,7 @@ pub struct SubmitForm {
 async fn submit_form_post(
     req: HttpRequest,
     pool: web::Data<DbPool>,
+    writes: web::Data<db::GroupCommit>,
     limits: web::Data<SubmissionLimits>,
     code: web::Path<String>,
     form: web::Form<SubmitForm>,
@@ -214,7 +215,7 @@ async fn submit_form_post(
     let result = match input.check() {
         Ok(submission) => {
             let address = crate::client_address::client_address(&req);
-            db::transaction(&pool, move |conn| public::submit(conn, &submission, &address, &limits)).await
+            writes.write(move |conn| public::submit(conn, &submission, &address, &limits)).await
         }
         Err(e) => Err(e),
     };

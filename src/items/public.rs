@@ -246,14 +246,14 @@ pub struct Submitted {
 #[post("/public/items")]
 async fn submit_item(
     req: HttpRequest,
-    pool: web::Data<DbPool>,
+    writes: web::Data<db::GroupCommit>,
     limits: web::Data<SubmissionLimits>,
     body: web::Json<SubmissionInput>,
 ) -> Result<HttpResponse, ApiError> {
     let submission = body.check()?;
     let address = crate::client_address::client_address(&req);
     let base = crate::startup::base_url(&req);
-    let item = db::transaction(&pool, move |conn| submit(conn, &submission, &address, &limits)).await?;
+    let item = writes.write(move |conn| submit(conn, &submission, &address, &limits)).await?;
     let code = TrackingCode::parse(&item.tracking_code).map(|c| c.display()).unwrap_or(item.tracking_code.clone());
     Ok(HttpResponse::Created().json(Submitted {
         tracking_url: format!("{base}/r/t/{}", item.tracking_code),
