@@ -46,9 +46,10 @@ async fn main() {
 
     let admin = std::env::var("ZHIBAN_BENCH_POSTGRES")
         .unwrap_or_else(|_| "postgres://root@127.0.0.1:5432/postgres?sslmode=disable".to_owned());
-    match diesel::PgConnection::establish(&admin).map_err(|e| e.to_string()).and_then(|c| {
-        if only == "sqlite" { Err("not asked for (ZHIBAN_BENCH_BACKENDS=sqlite)".into()) } else { Ok(c) }
-    }) {
+    match diesel::PgConnection::establish(&admin)
+        .map_err(|e| e.to_string())
+        .and_then(|c| if only == "sqlite" { Err("not asked for (ZHIBAN_BENCH_BACKENDS=sqlite)".into()) } else { Ok(c) })
+    {
         Ok(mut conn) => {
             let name = format!("zhiban_load_{}", std::process::id());
             conn.batch_execute(&format!("CREATE DATABASE {name}")).unwrap();

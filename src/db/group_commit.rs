@@ -17,7 +17,7 @@ use diesel::Connection;
 use tokio::sync::{mpsc, oneshot};
 
 use super::{DbConnection, DbPool, write_transaction};
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 
 /// The most pieces of work one transaction takes.
 pub const MAX_GROUP: usize = 128;
@@ -33,6 +33,9 @@ pub struct GroupCommit {
 trait Job: Send {
     /// Runs the work inside the open transaction (in a savepoint of its own), keeping the result.
     fn run(&mut self, conn: &mut DbConnection);
+    /// Whether the work failed for a reason of the database rather than of the request (on
+    /// PostgreSQL: a deadlock with another instance's group): it deserves a run of its own.
+    fn failed_unexpectedly(&self) -> bool;
     /// Answers the caller: the work's result if its transaction committed, else the failure.
     fn finish(self: Box<Self>, committed: Result<(), String>);
 }
@@ -51,6 +54,10 @@ where
     fn run(&mut self, conn: &mut DbConnection) {
         let work = &self.work;
         self.result = Some(conn.transaction(|conn| work(conn)));
+    }
+
+    fn failed_unexpectedly(&self) -> bool {
+        matches!(&self.result, Some(Err(e)) if e.code == ErrorCode::InternalError)
     }
 
     fn finish(self: Box<Self>, committed: Result<(), String>) {
@@ -143,16 +150,20 @@ fn commit_group(conn: &mut DbConnection, mut group: Vec<Box<dyn Job>>) {
         Ok(())
     });
     match outcome {
-        Ok(()) => group.into_iter().for_each(|job| job.finish(Ok(()))),
+        Ok(()) if group.len() == 1 => group.into_iter().for_each(|job| job.finish(Ok(()))),
+        Ok(()) => {
+            // Pieces that hit a database error in company (their savepoint was rolled back,
+            // the rest committed) get a transaction of their own.
+            let (retry, done): (Vec<_>, Vec<_>) = group.into_iter().partition(|job| job.failed_unexpectedly());
+            done.into_iter().for_each(|job| job.finish(Ok(())));
+            if !retry.is_empty() {
+                tracing::warn!(pieces = retry.len(), "writes that failed in a group run again alone");
+                retry.into_iter().for_each(|job| commit_alone(conn, job));
+            }
+        }
         Err(e) if group.len() > 1 => {
             tracing::warn!(error.cause_chain = ?e, pieces = group.len(), "a group commit failed; committing its pieces one by one");
-            for mut job in group {
-                let alone = write_transaction(conn, |conn| {
-                    job.run(conn);
-                    Ok(())
-                });
-                job.finish(alone.map_err(|e| e.to_string()));
-            }
+            group.into_iter().for_each(|job| commit_alone(conn, job));
         }
         Err(e) => {
             let cause = e.to_string();
@@ -160,4 +171,12 @@ fn commit_group(conn: &mut DbConnection, mut group: Vec<Box<dyn Job>>) {
             group.into_iter().for_each(|job| job.finish(Err(cause.clone())));
         }
     }
+}
+
+fn commit_alone(conn: &mut DbConnection, mut job: Box<dyn Job>) {
+    let alone = write_transaction(conn, |conn| {
+        job.run(conn);
+        Ok(())
+    });
+    job.finish(alone.map_err(|e| e.to_string()));
 }

@@ -8,6 +8,7 @@ mod calendar;
 mod checkin;
 mod contract;
 mod crash;
+mod group_commit;
 mod helpers;
 mod instances;
 mod items;
