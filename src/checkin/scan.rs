@@ -247,7 +247,7 @@ pub fn scan(
         judge(conn, committee_id, member_id, request, at, offline, late_upload)?
     };
     // Two requests with one nonce at once: the loser of the insert returns the winner's answer.
-    let stored = conn.transaction(|conn| {
+    let stored = crate::db::may_conflict(conn, |conn| {
         diesel::insert_into(checkin_attempts::table)
             .values((
                 checkin_attempts::committee_id.eq(committee_id),
@@ -343,7 +343,7 @@ fn judge(
     let mut result = ScanResult::new(Outcome::Ok, offline, late_upload);
     result.duty = Some(candidate.duty.clone());
     let location = request.location;
-    let inserted = conn.transaction(|conn| {
+    let inserted = crate::db::may_conflict(conn, |conn| {
         diesel::insert_into(checkins::table)
             .values((
                 checkins::committee_id.eq(committee_id),

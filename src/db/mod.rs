@@ -241,6 +241,20 @@ where
     }
 }
 
+/// Runs one statement that may break a unique key (a concurrent request took it) so that the
+/// failure leaves the surrounding transaction usable. PostgreSQL needs a savepoint for that;
+/// SQLite aborts only the failing statement by itself, and skipping the savepoint there saves
+/// two parsed statements per write on the check-in path.
+pub fn may_conflict<T>(
+    conn: &mut DbConnection,
+    statement: impl FnOnce(&mut DbConnection) -> diesel::QueryResult<T>,
+) -> diesel::QueryResult<T> {
+    match conn {
+        DbConnection::Sqlite(_) => statement(conn),
+        DbConnection::Postgresql(_) => conn.transaction(statement),
+    }
+}
+
 /// The current instant as stored: UTC without offset (the one timestamp type both backends share).
 pub fn now() -> chrono::NaiveDateTime {
     chrono::Utc::now().naive_utc()

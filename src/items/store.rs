@@ -104,8 +104,7 @@ pub struct NewItem<'a> {
 pub fn insert(conn: &mut DbConnection, new: &NewItem<'_>, now: NaiveDateTime) -> Result<ItemRow, ApiError> {
     for _ in 0..5 {
         let code = TrackingCode::generate();
-        // A savepoint, so a collision does not abort the caller's PostgreSQL transaction.
-        let inserted = conn.transaction(|conn| {
+        let inserted = db::may_conflict(conn, |conn| {
             diesel::insert_into(items::table)
                 .values((
                     items::committee_id.eq(new.committee_id),

@@ -42,7 +42,7 @@ pub fn try_enqueue<P: Serialize>(
 ) -> Result<bool, ApiError> {
     let payload = serde_json::to_string(payload).map_err(ApiError::unexpected)?;
     let now = db::now();
-    let inserted = conn.transaction(|conn| {
+    let inserted = db::may_conflict(conn, |conn| {
         diesel::insert_into(outbox::table)
             .values((
                 outbox::committee_id.eq(committee_id),
