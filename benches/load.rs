@@ -166,10 +166,13 @@ async fn run(backend: &'static str, url: &str, dir: &std::path::Path) -> Run {
         .await,
     );
     let (c, b) = (client.clone(), base.clone());
-    let health = support::load("GET /health", HEALTH_REQUESTS, CONCURRENCY, move |_| {
-        let (c, b) = (c.clone(), b.clone());
-        async move { c.get(format!("{b}/health")).send().await.is_ok_and(|r| r.status().is_success()) }
-    })
+    let (health, health_cpu) = metered(
+        pid,
+        support::load("GET /health", HEALTH_REQUESTS, CONCURRENCY, move |_| {
+            let (c, b) = (c.clone(), b.clone());
+            async move { c.get(format!("{b}/health")).send().await.is_ok_and(|r| r.status().is_success()) }
+        }),
+    )
     .await;
 
     let keys = zhiban::auth::JwtKeys::new(&zhiban::config::JwtSecret::new(SECRET));
@@ -182,57 +185,66 @@ async fn run(backend: &'static str, url: &str, dir: &std::path::Path) -> Run {
     );
 
     let (c, b, t) = (client.clone(), base.clone(), tokens.clone());
-    let duties = support::load("GET /api/v1/me/duties", DUTY_READS, CONCURRENCY, move |i| {
-        let (c, b, t) = (c.clone(), b.clone(), t.clone());
-        async move {
-            match c.get(format!("{b}/api/v1/me/duties")).bearer_auth(&t[i * 7 % MEMBERS]).send().await {
-                Ok(r) if r.status().is_success() => {
-                    r.json::<serde_json::Value>().await.is_ok_and(|v| v.as_array().is_some_and(|d| d.len() == 1))
+    let (duties, duties_cpu) = metered(
+        pid,
+        support::load("GET /api/v1/me/duties", DUTY_READS, CONCURRENCY, move |i| {
+            let (c, b, t) = (c.clone(), b.clone(), t.clone());
+            async move {
+                match c.get(format!("{b}/api/v1/me/duties")).bearer_auth(&t[i * 7 % MEMBERS]).send().await {
+                    Ok(r) if r.status().is_success() => {
+                        r.json::<serde_json::Value>().await.is_ok_and(|v| v.as_array().is_some_and(|d| d.len() == 1))
+                    }
+                    _ => false,
                 }
-                _ => false,
             }
-        }
-    })
+        }),
+    )
     .await;
 
     let (c, b, t) = (client.clone(), base.clone(), tokens.clone());
     let (code, secret, version) = fixture.venue_secret.clone();
-    let checkins = support::load("POST /api/v1/checkins", MEMBERS, CONCURRENCY, move |i| {
-        let (c, b, t) = (c.clone(), b.clone(), t.clone());
-        let step = zhiban::checkin::code::step_of(Utc::now().timestamp());
-        let payload = zhiban::checkin::code::display_code(secret.as_bytes(), &code, version, step);
-        async move {
-            let body = serde_json::json!({
-                "payload": payload, "nonce": format!("load-nonce-{i:08}"), "scanned_at": Utc::now(),
-            });
-            match c.post(format!("{b}/api/v1/checkins")).bearer_auth(&t[i]).json(&body).send().await {
-                Ok(r) if r.status().is_success() => {
-                    r.json::<serde_json::Value>().await.is_ok_and(|v| v["outcome"] == "ok")
+    let (checkins, checkins_cpu) = metered(
+        pid,
+        support::load("POST /api/v1/checkins", MEMBERS, CONCURRENCY, move |i| {
+            let (c, b, t) = (c.clone(), b.clone(), t.clone());
+            let step = zhiban::checkin::code::step_of(Utc::now().timestamp());
+            let payload = zhiban::checkin::code::display_code(secret.as_bytes(), &code, version, step);
+            async move {
+                let body = serde_json::json!({
+                    "payload": payload, "nonce": format!("load-nonce-{i:08}"), "scanned_at": Utc::now(),
+                });
+                match c.post(format!("{b}/api/v1/checkins")).bearer_auth(&t[i]).json(&body).send().await {
+                    Ok(r) if r.status().is_success() => {
+                        r.json::<serde_json::Value>().await.is_ok_and(|v| v["outcome"] == "ok")
+                    }
+                    _ => false,
                 }
-                _ => false,
             }
-        }
-    })
+        }),
+    )
     .await;
 
     let (c, b) = (client.clone(), base.clone());
-    let submissions = support::load("POST /api/v1/public/items", SUBMISSIONS, CONCURRENCY, move |i| {
-        let (c, b) = (c.clone(), b.clone());
-        async move {
-            let body = serde_json::json!({
-                "venue_code": "load-studio", "kind": if i % 2 == 0 { "opinion" } else { "consultation" },
-                "topic": "交通出行", "body": format!("第{i}条：村口道路破损，雨天积水，希望尽快修复。"),
-                "consent": true,
-            });
-            let resident = format!("10.{}.{}.{}", i >> 16 & 255, i >> 8 & 255, i & 255);
-            c.post(format!("{b}/api/v1/public/items"))
-                .header("x-forwarded-for", resident)
-                .json(&body)
-                .send()
-                .await
-                .is_ok_and(|r| r.status().as_u16() == 201)
-        }
-    })
+    let (submissions, submissions_cpu) = metered(
+        pid,
+        support::load("POST /api/v1/public/items", SUBMISSIONS, CONCURRENCY, move |i| {
+            let (c, b) = (c.clone(), b.clone());
+            async move {
+                let body = serde_json::json!({
+                    "venue_code": "load-studio", "kind": if i % 2 == 0 { "opinion" } else { "consultation" },
+                    "topic": "交通出行", "body": format!("第{i}条：村口道路破损，雨天积水，希望尽快修复。"),
+                    "consent": true,
+                });
+                let resident = format!("10.{}.{}.{}", i >> 16 & 255, i >> 8 & 255, i & 255);
+                c.post(format!("{b}/api/v1/public/items"))
+                    .header("x-forwarded-for", resident)
+                    .json(&body)
+                    .send()
+                    .await
+                    .is_ok_and(|r| r.status().as_u16() == 201)
+            }
+        }),
+    )
     .await;
     let peak_kib = peak_memory_kib(pid);
     server.stop();
@@ -243,6 +255,20 @@ async fn run(backend: &'static str, url: &str, dir: &std::path::Path) -> Run {
     checkins.print(Some(&health));
     submissions.print(Some(&health));
     println!("server peak memory (VmHWM) {:.1} MB", peak_kib as f64 / 1024.0);
+    println!("CPU per request, µs (user + system, from /proc): server, database server, load generator");
+    for (f, cpu) in
+        [(&health, health_cpu), (&duties, duties_cpu), (&checkins, checkins_cpu), (&submissions, submissions_cpu)]
+    {
+        let per = |seconds: f64| seconds * 1e6 / f.requests as f64;
+        println!(
+            "{:<28} server {:>6.1}  database {:>6.1}  load {:>6.1}  total {:>6.1}",
+            f.label,
+            per(cpu.server),
+            per(cpu.database),
+            per(cpu.load),
+            per(cpu.server + cpu.database + cpu.load)
+        );
+    }
 
     let (stored_checkins, stored_items) = tokio::task::spawn_blocking(move || {
         let pool = db::connect(&location, 1).unwrap();
@@ -280,6 +306,49 @@ impl Drop for ServerProcess {
             let _ = self.0.wait();
         }
     }
+}
+
+/// CPU seconds (user + system) used so far by the server, by this process (the load
+/// generator) and by the machine's PostgreSQL processes: where the two cores went.
+#[derive(Clone, Copy, Default)]
+struct CpuTime {
+    server: f64,
+    database: f64,
+    load: f64,
+}
+
+impl std::ops::Sub for CpuTime {
+    type Output = CpuTime;
+    fn sub(self, o: CpuTime) -> CpuTime {
+        CpuTime { server: self.server - o.server, database: self.database - o.database, load: self.load - o.load }
+    }
+}
+
+/// utime + stime of a process, in seconds (clock ticks of 1/100 s on Linux).
+fn cpu_seconds(stat: &str) -> f64 {
+    let fields: Vec<&str> = stat.rsplit_once(')').map(|(_, rest)| rest).unwrap_or("").split_whitespace().collect();
+    let ticks = |i: usize| fields.get(i).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
+    (ticks(11) + ticks(12)) as f64 / 100.0
+}
+
+fn cpu_now(server: u32) -> CpuTime {
+    let read = |pid: &str| std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    let database = std::fs::read_dir("/proc")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().bytes().all(|b| b.is_ascii_digit()))
+        .filter(|e| std::fs::read_to_string(e.path().join("comm")).is_ok_and(|c| c.trim() == "postgres"))
+        .map(|e| cpu_seconds(&read(&e.file_name().to_string_lossy())))
+        .sum();
+    CpuTime { server: cpu_seconds(&read(&server.to_string())), database, load: cpu_seconds(&read("self")) }
+}
+
+/// Runs one phase of load and measures the CPU it cost each party.
+async fn metered(server: u32, phase: impl std::future::Future<Output = Figures>) -> (Figures, CpuTime) {
+    let before = cpu_now(server);
+    let figures = phase.await;
+    (figures, cpu_now(server) - before)
 }
 
 /// The server's peak resident memory so far, from the kernel's own high-water mark.
