@@ -6,9 +6,10 @@
 //! server mostly waiting on that flush. A request is answered only after its group has
 //! committed, so an acknowledged write is as durable as before.
 //!
-//! A piece that fails rolls back its own savepoint only. If the group itself fails (a lost
-//! connection, a PostgreSQL deadlock between two instances), every piece is run again in a
-//! transaction of its own, so one bad neighbour never fails the others.
+//! A piece that fails rolls back its own savepoint only. A piece that hits a database error
+//! (a PostgreSQL deadlock with another instance's group) is run again alone after its group
+//! commits; if the group itself fails (a lost connection), every piece is run again in a
+//! transaction of its own. One bad neighbour never fails the others.
 
 use std::panic::AssertUnwindSafe;
 use std::sync::{Arc, Mutex};
