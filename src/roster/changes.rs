@@ -299,6 +299,7 @@ pub fn remove_assignment(
         diesel::update(assignments::table.find(assignment_id))
             .set((assignments::removed_at.eq(db::now()), assignments::removed_in_version.eq(version)))
             .execute(conn)?;
+        super::requests::cancel_swaps_of_assignment(conn, assignment_id)?;
     } else {
         diesel::delete(assignments::table.find(assignment_id)).execute(conn)?;
     }

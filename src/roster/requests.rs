@@ -318,7 +318,7 @@ async fn swap_action(
                 if !matches!(request.status.as_str(), "offered" | "accepted") {
                     return Err(invalid(&request.status, "cancel"));
                 }
-                transition(conn, id, &request.status, "cancelled", None, None)?;
+                cancel_swap(conn, user.committee_id, id, Some(me))?;
             }
             _ => return Err(ApiError::not_found()),
         }
@@ -683,9 +683,42 @@ fn cancel_open_swaps(conn: &mut DbConnection, committee_id: i64, request: &Leave
         .select(swap_requests::id)
         .load(conn)?;
     for id in open {
-        let status: String = swap_requests::table.find(id).select(swap_requests::status).first(conn)?;
-        transition(conn, id, &status, "cancelled", None, None)?;
+        cancel_swap(conn, committee_id, id, None)?;
         crate::audit::record(conn, committee_id, None, "swap.cancel", "swap_request", Some(id), "approved leave")?;
+    }
+    Ok(())
+}
+
+/// Ends an open swap request (`offered` or `accepted`) and tells the colleagues in it: the
+/// other one when a party withdraws (`actor`), both when the office's decision ends it.
+fn cancel_swap(conn: &mut DbConnection, committee_id: i64, id: i64, actor: Option<i64>) -> Result<(), ApiError> {
+    let (status, from, to, accepted_by): (String, i64, Option<i64>, Option<i64>) = swap_requests::table
+        .find(id)
+        .select((
+            swap_requests::status,
+            swap_requests::from_member_id,
+            swap_requests::to_member_id,
+            swap_requests::accepted_by,
+        ))
+        .first(conn)?;
+    transition(conn, id, &status, "cancelled", None, None)?;
+    for member in [Some(from), accepted_by.or(to)].into_iter().flatten().filter(|m| Some(*m) != actor) {
+        notify(conn, committee_id, "swap.cancelled", id, member)?;
+    }
+    Ok(())
+}
+
+/// A duty taken off a published roster can no longer change hands: its open swap requests
+/// end with it.
+pub(super) fn cancel_swaps_of_assignment(conn: &mut DbConnection, assignment_id: i64) -> Result<(), ApiError> {
+    let open: Vec<(i64, i64)> = swap_requests::table
+        .filter(swap_requests::assignment_id.eq(assignment_id))
+        .filter(swap_requests::status.eq_any(["offered", "accepted"]))
+        .select((swap_requests::id, swap_requests::committee_id))
+        .load(conn)?;
+    for (id, committee_id) in open {
+        cancel_swap(conn, committee_id, id, None)?;
+        crate::audit::record(conn, committee_id, None, "swap.cancel", "swap_request", Some(id), "duty removed")?;
     }
     Ok(())
 }

@@ -155,6 +155,17 @@ async fn swaps_can_be_cancelled_rejected_or_auto_approved() {
         app.post(&format!("/api/v1/swap-requests/{id}/reject"), &k.admin, json!({})).await.json().await.unwrap();
     assert_eq!(rejected["status"], "rejected");
 
+    // An offer to a named colleague, accepted, then withdrawn by that colleague: the giver is
+    // told. (The giver's own withdrawals of pool offers above told nobody.)
+    let named = json!({ "assignment_id": case.assignment_id, "to_member_id": case.taker });
+    let id =
+        app.post("/api/v1/swap-requests", &giver, named).await.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+    assert_eq!(app.post(&format!("/api/v1/swap-requests/{id}/accept"), &taker, json!({})).await.status(), 200);
+    let withdrawn: Value =
+        app.post(&format!("/api/v1/swap-requests/{id}/cancel"), &taker, json!({})).await.json().await.unwrap();
+    assert_eq!(withdrawn["status"], "cancelled");
+    assert_eq!(cancellations(&app).await, vec![(id, case.giver)]);
+
     // With auto-approve, acceptance applies the swap at once.
     let res = app.patch("/api/v1/committee", &k.admin, json!({ "settings": { "swap_auto_approve": true } })).await;
     assert_eq!(res.status(), 200);
@@ -199,7 +210,7 @@ async fn a_full_shift_can_still_be_swapped_and_a_dead_offer_withdrawn() {
     assert_eq!(approved["status"], "approved", "{approved}");
 
     // The taker offers the duty on; the coordinator then takes the taker off the shift. The
-    // offer can no longer be accepted, but it can still be withdrawn.
+    // offer ends with the duty, and the taker is told.
     let duties: Value = app.get("/api/v1/me/duties?from=2026-12-01&to=2026-12-31", &taker).await.json().await.unwrap();
     let held = duties.as_array().unwrap().iter().find(|d| d["shift_id"] == case.shift_id).unwrap();
     let offer = json!({ "assignment_id": held["assignment_id"] });
@@ -218,9 +229,40 @@ async fn a_full_shift_can_still_be_swapped_and_a_dead_offer_withdrawn() {
         "invalid_transition",
     )
     .await;
-    let cancelled: Value =
-        app.post(&format!("/api/v1/swap-requests/{id}/cancel"), &taker, json!({})).await.json().await.unwrap();
-    assert_eq!(cancelled["status"], "cancelled", "{cancelled}");
+    problem(
+        app.post(&format!("/api/v1/swap-requests/{id}/cancel"), &taker, json!({})).await,
+        409,
+        "invalid_transition",
+    )
+    .await;
+    let mine: Value = app.get("/api/v1/swap-requests", &taker).await.json().await.unwrap();
+    let dead = mine.as_array().unwrap().iter().find(|s| s["id"] == id).unwrap();
+    assert_eq!(dead["status"], "cancelled", "{dead}");
+    let told = cancellations(&app).await;
+    assert_eq!(told, vec![(id.as_i64().unwrap(), case.taker)], "the offerer is told; a pool offer has no one else");
+}
+
+/// `(swap_request_id, member_id)` of every `swap.cancelled` notification queued, in order.
+async fn cancellations(app: &TestApp) -> Vec<(i64, i64)> {
+    let pool = app.pool.clone();
+    tokio::task::spawn_blocking(move || {
+        use diesel::prelude::*;
+        use zhiban::schema::outbox;
+        outbox::table
+            .filter(outbox::kind.eq("swap.cancelled"))
+            .order(outbox::id)
+            .select(outbox::payload)
+            .load::<String>(&mut pool.get().unwrap())
+            .unwrap()
+            .iter()
+            .map(|p| {
+                let v: Value = serde_json::from_str(p).unwrap();
+                (v["swap_request_id"].as_i64().unwrap(), v["member_id"].as_i64().unwrap())
+            })
+            .collect()
+    })
+    .await
+    .unwrap()
 }
 
 #[tokio::test]
