@@ -6,18 +6,35 @@ use actix_web::dev::{ServiceRequest, ServiceResponse};
 use tracing::Span;
 use tracing_actix_web::{DefaultRootSpanBuilder, RequestId, RootSpanBuilder};
 use tracing_subscriber::EnvFilter;
+use tracing_subscriber::fmt::MakeWriter;
+use tracing_subscriber::fmt::format::FmtSpan;
+use tracing_subscriber::util::SubscriberInitExt;
 
 use crate::config::LogFormat;
 
-/// Installs the global subscriber once; later calls (tests) are no-ops.
+/// Installs the global subscriber once, on standard output; later calls (tests) are no-ops.
 pub fn init(format: LogFormat) {
+    let _ = subscriber(format, std::io::stdout).try_init();
+}
+
+/// The subscriber [`init`] installs, writing to `writer`: a line per event, and a line per
+/// finished request — the request span's close, with method, route, request id, status and
+/// the time it took. Without the close line only failed requests would appear.
+pub fn subscriber<W>(format: LogFormat, writer: W) -> Box<dyn tracing::Subscriber + Send + Sync>
+where
+    W: for<'a> MakeWriter<'a> + Send + Sync + 'static,
+{
     let filter =
         EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,actix_server=warn,diesel=warn"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_target(false);
-    let _ = match format {
-        LogFormat::Json => builder.json().flatten_event(true).try_init(),
-        LogFormat::Pretty => builder.compact().try_init(),
-    };
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(false)
+        .with_span_events(FmtSpan::CLOSE)
+        .with_writer(writer);
+    match format {
+        LogFormat::Json => Box::new(builder.json().flatten_event(true).finish()),
+        LogFormat::Pretty => Box::new(builder.compact().finish()),
+    }
 }
 
 /// The request span, without the request's path or query.
