@@ -479,25 +479,24 @@ fn fixture(conn: &mut DbConnection) -> Fixture {
                 .get_results(c))?;
             members.extend(ids);
         }
+        // A duty at `venue` that started five minutes ago, for `min..=max` members.
+        let shift_row = |venue: i64, min: usize, max: usize| {
+            (
+                shifts::committee_id.eq(committee_id),
+                shifts::roster_id.eq(roster),
+                shifts::template_id.eq(template),
+                shifts::venue_id.eq(venue),
+                shifts::local_date.eq(local_date),
+                shifts::start_time.eq(local(starts).time()),
+                shifts::end_time.eq(local(ends).time()),
+                shifts::starts_at.eq(starts),
+                shifts::ends_at.eq(ends),
+                shifts::head_min.eq(min as i32),
+                shifts::head_max.eq(max as i32),
+            )
+        };
         for team in members.chunks(TEAM * 500) {
-            let rows: Vec<_> = team
-                .chunks(TEAM)
-                .map(|_| {
-                    (
-                        shifts::committee_id.eq(committee_id),
-                        shifts::roster_id.eq(roster),
-                        shifts::template_id.eq(template),
-                        shifts::venue_id.eq(venue),
-                        shifts::local_date.eq(local_date),
-                        shifts::start_time.eq(local(starts).time()),
-                        shifts::end_time.eq(local(ends).time()),
-                        shifts::starts_at.eq(starts),
-                        shifts::ends_at.eq(ends),
-                        shifts::head_min.eq(TEAM as i32),
-                        shifts::head_max.eq(TEAM as i32),
-                    )
-                })
-                .collect();
+            let rows: Vec<_> = team.chunks(TEAM).map(|_| shift_row(venue, TEAM, TEAM)).collect();
             let shift_ids: Vec<i64> = on_backend!(conn, |c| diesel::insert_into(shifts::table)
                 .values(&rows)
                 .returning(shifts::id)
@@ -537,19 +536,7 @@ fn fixture(conn: &mut DbConnection) -> Fixture {
             now,
         )?;
         let shift: i64 = diesel::insert_into(shifts::table)
-            .values((
-                shifts::committee_id.eq(committee_id),
-                shifts::roster_id.eq(roster),
-                shifts::template_id.eq(template),
-                shifts::venue_id.eq(studio),
-                shifts::local_date.eq(local_date),
-                shifts::start_time.eq(local(starts).time()),
-                shifts::end_time.eq(local(ends).time()),
-                shifts::starts_at.eq(starts),
-                shifts::ends_at.eq(ends),
-                shifts::head_min.eq(2),
-                shifts::head_max.eq(3),
-            ))
+            .values(shift_row(studio, 2, 3))
             .returning(shifts::id)
             .get_result(conn)?;
         for i in 0..3 {
