@@ -1,8 +1,6 @@
 //! The load loop of the HTTP benchmarks: a fixed number of requests over a number of
 //! concurrent workers, with per-request latencies, and the figures printed the same way.
 
-#![allow(dead_code)]
-
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};

@@ -151,11 +151,12 @@ fn commit_group(conn: &mut DbConnection, mut group: Vec<Box<dyn Job>>) {
         Ok(())
     });
     match outcome {
-        Ok(()) if group.len() == 1 => group.into_iter().for_each(|job| job.finish(Ok(()))),
         Ok(()) => {
             // Pieces that hit a database error in company (their savepoint was rolled back,
-            // the rest committed) get a transaction of their own.
-            let (retry, done): (Vec<_>, Vec<_>) = group.into_iter().partition(|job| job.failed_unexpectedly());
+            // the rest committed) get a transaction of their own; a piece alone already had one.
+            let alone = group.len() == 1;
+            let (retry, done): (Vec<_>, Vec<_>) =
+                group.into_iter().partition(|job| !alone && job.failed_unexpectedly());
             done.into_iter().for_each(|job| job.finish(Ok(())));
             if !retry.is_empty() {
                 tracing::warn!(pieces = retry.len(), "writes that failed in a group run again alone");

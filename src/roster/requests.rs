@@ -683,8 +683,7 @@ fn cancel_open_swaps(conn: &mut DbConnection, committee_id: i64, request: &Leave
         .select(swap_requests::id)
         .load(conn)?;
     for id in open {
-        cancel_swap(conn, committee_id, id, None)?;
-        crate::audit::record(conn, committee_id, None, "swap.cancel", "swap_request", Some(id), "approved leave")?;
+        end_swap(conn, committee_id, id, "approved leave")?;
     }
     Ok(())
 }
@@ -717,10 +716,16 @@ pub(super) fn cancel_swaps_of_assignment(conn: &mut DbConnection, assignment_id:
         .select((swap_requests::id, swap_requests::committee_id))
         .load(conn)?;
     for (id, committee_id) in open {
-        cancel_swap(conn, committee_id, id, None)?;
-        crate::audit::record(conn, committee_id, None, "swap.cancel", "swap_request", Some(id), "duty removed")?;
+        end_swap(conn, committee_id, id, "duty removed")?;
     }
     Ok(())
+}
+
+/// The office's decision ends an open swap request: cancelled, both colleagues told, audited
+/// with `why` (a colleague's own withdrawal is audited with the action that made it).
+fn end_swap(conn: &mut DbConnection, committee_id: i64, id: i64, why: &str) -> Result<(), ApiError> {
+    cancel_swap(conn, committee_id, id, None)?;
+    crate::audit::record(conn, committee_id, None, "swap.cancel", "swap_request", Some(id), why)
 }
 
 /// Takes the member off every upcoming duty in the leave's range (a new version of each
