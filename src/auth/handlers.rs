@@ -67,24 +67,7 @@ async fn login(
     let keys_throttle = throttle::ThrottleKeys::new(&phone, &address);
 
     // Password hashing is CPU work: it runs on the blocking pool with the queries.
-    let account = db::run(&pool, move |conn| {
-        let now = db::now();
-        throttle::check(conn, &keys_throttle, now)?;
-        let account = queries::account_by_phone(conn, &phone)?;
-        let stored = account.as_ref().and_then(|a| a.password_hash.as_deref());
-        let matches = password::verify(&candidate, stored.unwrap_or_else(|| password::decoy_hash()));
-        match account {
-            Some(account) if matches && stored.is_some() => {
-                throttle::record_success(conn, &keys_throttle)?;
-                Ok(account)
-            }
-            _ => {
-                throttle::record_failure(conn, &keys_throttle, now)?;
-                Err(ErrorCode::InvalidCredentials.into())
-            }
-        }
-    })
-    .await?;
+    let account = db::run(&pool, move |conn| authenticate(conn, &phone, &candidate, &keys_throttle)).await?;
     if !account.active {
         return Err(ErrorCode::AccountInactive.into());
     }
@@ -93,6 +76,32 @@ async fn login(
     let (refresh_token, refresh_expires_at) =
         db::run(&pool, move |conn| start_refresh_family(conn, committee_id, member_id)).await?;
     token_pair(&keys, member_id, committee_id, &roles, refresh_token, refresh_expires_at)
+}
+
+/// Checks a phone and password, throttled per phone and per client address: the account, or
+/// `invalid_credentials` (the same answer for an unknown phone, after the same hashing work).
+/// Shared by the API's login and the console's sign-in.
+pub fn authenticate(
+    conn: &mut DbConnection,
+    phone: &str,
+    candidate: &str,
+    keys: &throttle::ThrottleKeys,
+) -> Result<queries::LoginAccount, ApiError> {
+    let now = db::now();
+    throttle::check(conn, keys, now)?;
+    let account = queries::account_by_phone(conn, phone)?;
+    let stored = account.as_ref().and_then(|a| a.password_hash.as_deref());
+    let matches = password::verify(candidate, stored.unwrap_or_else(|| password::decoy_hash()));
+    match account {
+        Some(account) if matches && stored.is_some() => {
+            throttle::record_success(conn, keys)?;
+            Ok(account)
+        }
+        _ => {
+            throttle::record_failure(conn, keys, now)?;
+            Err(ErrorCode::InvalidCredentials.into())
+        }
+    }
 }
 
 /// Exchange a refresh token for a new pair. The old refresh token is spent.

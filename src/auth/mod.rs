@@ -4,10 +4,10 @@
 mod extract;
 mod handlers;
 pub mod password;
-mod queries;
-mod throttle;
+pub(crate) mod queries;
+pub(crate) mod throttle;
 pub mod tokens;
 
 pub use extract::{Admin, AuthUser, Coordinator, VenueScope, load_scope};
-pub use handlers::routes;
+pub use handlers::{authenticate, routes};
 pub use tokens::JwtKeys;

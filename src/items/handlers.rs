@@ -336,24 +336,53 @@ async fn triage_item(
     let note = optional_text(&mut checks, "note", body.note.as_deref(), MAX_NOTE_CHARS);
     checks.finish()?;
     let view = db::transaction(&pool, move |conn| {
-        let item = coordinated_item(conn, &coordinator, id)?;
-        let rules = CommitteeRules::load(conn, item.committee_id)?;
-        let matrix_tier = rules.settings.triage_matrix.tier(body.importance, body.difficulty);
-        let override_tier = match (tier, reason.as_deref()) {
-            (Some(t), Some(r)) if t != matrix_tier => Some((t, r)),
-            (Some(t), None) if t != matrix_tier => {
-                return Err(ApiError::field("reason", "required", "overriding the matrix's tier needs a reason"));
-            }
-            _ => None,
+        let choice = TriageChoice {
+            importance: body.importance,
+            difficulty: body.difficulty,
+            tier,
+            reason: reason.as_deref(),
+            note: note.as_deref(),
         };
-        let triage =
-            Triage { importance: body.importance, difficulty: body.difficulty, override_tier, note: note.as_deref() };
-        workflow::triage(conn, &item, Actor::Member(coordinator.user.member_id), triage, &rules, db::now())?;
-        let row = store::find(conn, item.committee_id, id)?;
-        detail(conn, row, true)
+        let item = triage_checked(conn, &coordinator, id, choice)?;
+        detail(conn, item, true)
     })
     .await?;
     Ok(web::Json(view))
+}
+
+/// A coordinator's triage, its free text already checked for length.
+pub struct TriageChoice<'a> {
+    pub importance: Importance,
+    pub difficulty: Difficulty,
+    /// A tier other than the matrix gives; needs `reason`.
+    pub tier: Option<Tier>,
+    pub reason: Option<&'a str>,
+    pub note: Option<&'a str>,
+}
+
+/// Triages an item of the coordinator's venues with fields already checked: the matrix's tier,
+/// or an override that must carry a reason. The item as it now stands. Shared by the API and
+/// the console; runs inside the caller's transaction.
+pub fn triage_checked(
+    conn: &mut DbConnection,
+    coordinator: &Coordinator,
+    id: i64,
+    choice: TriageChoice<'_>,
+) -> Result<ItemRow, ApiError> {
+    let TriageChoice { importance, difficulty, tier, reason, note } = choice;
+    let item = coordinated_item(conn, coordinator, id)?;
+    let rules = CommitteeRules::load(conn, item.committee_id)?;
+    let matrix_tier = rules.settings.triage_matrix.tier(importance, difficulty);
+    let override_tier = match (tier, reason) {
+        (Some(t), Some(r)) if t != matrix_tier => Some((t, r)),
+        (Some(t), None) if t != matrix_tier => {
+            return Err(ApiError::field("reason", "required", "overriding the matrix's tier needs a reason"));
+        }
+        _ => None,
+    };
+    let triage = Triage { importance, difficulty, override_tier, note };
+    workflow::triage(conn, &item, Actor::Member(coordinator.user.member_id), triage, &rules, db::now())?;
+    store::find(conn, item.committee_id, id)
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

@@ -7,7 +7,7 @@
 //! the worker's escalations.
 
 pub mod deadlines;
-mod handlers;
+pub mod handlers;
 pub mod pages;
 pub mod public;
 pub mod store;

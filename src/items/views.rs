@@ -120,7 +120,8 @@ impl ItemView {
     }
 }
 
-fn display_code(stored: &str) -> String {
+/// A stored tracking code as printed for the resident (`ABCD-EFGH`).
+pub fn display_code(stored: &str) -> String {
     TrackingCode::parse(stored).map(|c| c.display()).unwrap_or_else(|| stored.to_owned())
 }
 

@@ -10,7 +10,7 @@ use super::changes::{self, AssignmentChange};
 use super::store;
 use super::views::{self, RosterView, SHIFT_COLUMNS, ShiftRow, ShiftView};
 use crate::auth::{AuthUser, Coordinator, VenueScope};
-use crate::db::{self, DbPool};
+use crate::db::{self, DbConnection, DbPool};
 use crate::error::{ApiError, ErrorCode, Problem};
 use crate::pagination::{Page, PageParams};
 use crate::schema::{assignments, rosters, shifts, venues};
@@ -81,26 +81,38 @@ async fn generate_roster(
         (VenueScope::Venues(ids), None) => Some(ids.iter().copied().collect()),
     };
     let (committee_id, actor) = (c.user.committee_id, c.user.member_id);
-    let summary = db::transaction(&pool, move |conn| {
-        let missing = crate::calendar::queries::missing_years(conn, committee_id, from, to)?;
-        if !missing.is_empty() {
-            return Err(ApiError::new(ErrorCode::CalendarMissing)
-                .with_detail(format!("upload the working-day calendar of {missing:?} first")));
-        }
-        changes::ensure_no_published_overlap(conn, committee_id, from, to, venue_ids.as_deref())?;
-        let (input, templates) = store::generation_input(conn, committee_id, from, to, venue_ids.as_deref())?;
-        let generated = super::generate(&input);
-        let roster_id = store::insert_draft(conn, committee_id, actor, from, to, &generated, &templates)?;
-        crate::audit::record(conn, committee_id, Some(actor), "roster.generated", "roster", Some(roster_id), "")?;
-        Ok(GeneratedSummary {
-            roster_id,
-            shifts: generated.shifts.len(),
-            assignments: generated.shifts.iter().map(|s| s.assignments.len()).sum(),
-            shortfalls: views::shortfall_views(&generated),
-        })
-    })
-    .await?;
+    let summary =
+        db::transaction(&pool, move |conn| generate_draft(conn, committee_id, actor, from, to, venue_ids.as_deref()))
+            .await?;
     Ok(HttpResponse::Created().json(summary))
+}
+
+/// Generates a draft roster for `from..=to` (the venues given, else all) and stores it with
+/// its shortfalls. Shared by the API and the console; runs inside the caller's transaction.
+pub fn generate_draft(
+    conn: &mut DbConnection,
+    committee_id: i64,
+    actor: i64,
+    from: NaiveDate,
+    to: NaiveDate,
+    venue_ids: Option<&[i64]>,
+) -> Result<GeneratedSummary, ApiError> {
+    let missing = crate::calendar::queries::missing_years(conn, committee_id, from, to)?;
+    if !missing.is_empty() {
+        return Err(ApiError::new(ErrorCode::CalendarMissing)
+            .with_detail(format!("upload the working-day calendar of {missing:?} first")));
+    }
+    changes::ensure_no_published_overlap(conn, committee_id, from, to, venue_ids)?;
+    let (input, templates) = store::generation_input(conn, committee_id, from, to, venue_ids)?;
+    let generated = super::generate(&input);
+    let roster_id = store::insert_draft(conn, committee_id, actor, from, to, &generated, &templates)?;
+    crate::audit::record(conn, committee_id, Some(actor), "roster.generated", "roster", Some(roster_id), "")?;
+    Ok(GeneratedSummary {
+        roster_id,
+        shifts: generated.shifts.len(),
+        assignments: generated.shifts.iter().map(|s| s.assignments.len()).sum(),
+        shortfalls: views::shortfall_views(&generated),
+    })
 }
 
 fn scope_filter(scope: &VenueScope) -> Option<Vec<i64>> {

@@ -7,9 +7,9 @@
 pub mod changes;
 pub mod feed;
 pub mod generator;
-mod handlers;
+pub mod handlers;
 pub mod recurrence;
-mod requests;
+pub mod requests;
 pub mod store;
 pub mod templates;
 pub mod views;

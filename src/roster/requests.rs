@@ -265,76 +265,80 @@ async fn swap_action(
     path: web::Path<(i64, String)>,
 ) -> Result<web::Json<SwapView>, ApiError> {
     let (id, action) = path.into_inner();
-    let view = db::transaction(&pool, move |conn| {
-        let request = swap(conn, user.committee_id, id)?;
-        let me = user.member_id;
-        match action.as_str() {
-            "accept" => {
-                if request.status != "offered" {
-                    return Err(invalid(&request.status, "accept"));
-                }
-                let allowed = request.to_member_id.map_or(me != request.from_member_id, |to| to == me);
-                if !allowed {
-                    return Err(ApiError::forbidden().with_detail("the request is not addressed to you"));
+    let view = db::transaction(&pool, move |conn| decide_swap(conn, &user, id, &action)).await?;
+    Ok(web::Json(view))
+}
+
+/// A party's or a coordinator's action on a swap request (`accept`, `approve`, `reject`,
+/// `cancel`), with its audit record; the request as it now stands. Shared by the API and the
+/// console. Runs inside the caller's transaction.
+pub fn decide_swap(conn: &mut DbConnection, user: &AuthUser, id: i64, action: &str) -> Result<SwapView, ApiError> {
+    let request = swap(conn, user.committee_id, id)?;
+    let me = user.member_id;
+    match action {
+        "accept" => {
+            if request.status != "offered" {
+                return Err(invalid(&request.status, "accept"));
+            }
+            let allowed = request.to_member_id.map_or(me != request.from_member_id, |to| to == me);
+            if !allowed {
+                return Err(ApiError::forbidden().with_detail("the request is not addressed to you"));
+            }
+            let ctx = live_duty(conn, user.committee_id, request.assignment_id)?;
+            // A pool offer is open to the duty's pool, as the generator draws it.
+            if !store::in_pool_of_shift(conn, ctx.shift_id, me)? {
+                return Err(ApiError::new(ErrorCode::AssignmentConflict)
+                    .with_detail("you are not in the pool of this duty"));
+            }
+            changes::check_can_take(conn, user.committee_id, &ctx, me, Some(request.from_member_id))?;
+            transition(conn, id, "offered", "accepted", Some(me), None)?;
+            notify(conn, user.committee_id, "swap.accepted", id, request.from_member_id)?;
+            let auto: bool = crate::committee::load_settings(conn, user.committee_id)?.swap_auto_approve;
+            if auto {
+                approve(conn, user.committee_id, &ctx, id, None)?;
+            }
+        }
+        "approve" | "reject" => {
+            if !user.roles.can_coordinate() {
+                return Err(ApiError::forbidden());
+            }
+            load_scope(conn, user)?.check(venue_of(conn, request.assignment_id)?)?;
+            if action == "approve" {
+                if request.status != "accepted" {
+                    return Err(invalid(&request.status, "approve"));
                 }
                 let ctx = live_duty(conn, user.committee_id, request.assignment_id)?;
-                // A pool offer is open to the duty's pool, as the generator draws it.
-                if !store::in_pool_of_shift(conn, ctx.shift_id, me)? {
-                    return Err(ApiError::new(ErrorCode::AssignmentConflict)
-                        .with_detail("you are not in the pool of this duty"));
-                }
-                changes::check_can_take(conn, user.committee_id, &ctx, me, Some(request.from_member_id))?;
-                transition(conn, id, "offered", "accepted", Some(me), None)?;
-                notify(conn, user.committee_id, "swap.accepted", id, request.from_member_id)?;
-                let auto: bool = crate::committee::load_settings(conn, user.committee_id)?.swap_auto_approve;
-                if auto {
-                    approve(conn, user.committee_id, &ctx, id, None)?;
-                }
-            }
-            "approve" | "reject" => {
-                if !user.roles.can_coordinate() {
-                    return Err(ApiError::forbidden());
-                }
-                load_scope(conn, &user)?.check(venue_of(conn, request.assignment_id)?)?;
-                if action == "approve" {
-                    if request.status != "accepted" {
-                        return Err(invalid(&request.status, "approve"));
-                    }
-                    let ctx = live_duty(conn, user.committee_id, request.assignment_id)?;
-                    approve(conn, user.committee_id, &ctx, id, Some(me))?;
-                } else {
-                    if !matches!(request.status.as_str(), "offered" | "accepted") {
-                        return Err(invalid(&request.status, "reject"));
-                    }
-                    transition(conn, id, &request.status, "rejected", None, Some(me))?;
-                    notify(conn, user.committee_id, "swap.rejected", id, request.from_member_id)?;
-                }
-            }
-            "cancel" => {
-                let party = me == request.from_member_id || request.accepted_by == Some(me);
-                if !party {
-                    return Err(ApiError::forbidden().with_detail("only the two colleagues can cancel"));
-                }
+                approve(conn, user.committee_id, &ctx, id, Some(me))?;
+            } else {
                 if !matches!(request.status.as_str(), "offered" | "accepted") {
-                    return Err(invalid(&request.status, "cancel"));
+                    return Err(invalid(&request.status, "reject"));
                 }
-                cancel_swap(conn, user.committee_id, id, Some(me))?;
+                transition(conn, id, &request.status, "rejected", None, Some(me))?;
+                notify(conn, user.committee_id, "swap.rejected", id, request.from_member_id)?;
             }
-            _ => return Err(ApiError::not_found()),
         }
-        crate::audit::record(
-            conn,
-            user.committee_id,
-            Some(me),
-            &format!("swap.{action}"),
-            "swap_request",
-            Some(id),
-            "",
-        )?;
-        swap(conn, user.committee_id, id)
-    })
-    .await?;
-    Ok(web::Json(view))
+        "cancel" => {
+            let party = me == request.from_member_id || request.accepted_by == Some(me);
+            if !party {
+                return Err(ApiError::forbidden().with_detail("only the two colleagues can cancel"));
+            }
+            if !matches!(request.status.as_str(), "offered" | "accepted") {
+                return Err(invalid(&request.status, "cancel"));
+            }
+            cancel_swap(conn, user.committee_id, id, Some(me))?;
+        }
+        _ => return Err(ApiError::not_found()),
+    }
+    crate::audit::record(
+        conn,
+        user.committee_id,
+        Some(me),
+        &format!("swap.{action}"),
+        "swap_request",
+        Some(id),
+        "",
+    )?;
+    swap(conn, user.committee_id, id)
 }
 
 /// The duty a request is about, while it can still change hands: on a published roster, still
@@ -594,61 +598,65 @@ async fn leave_action(
     path: web::Path<(i64, String)>,
 ) -> Result<web::Json<LeaveDecision>, ApiError> {
     let (id, action) = path.into_inner();
-    let decision = db::transaction(&pool, move |conn| {
-        let request = leave(conn, c.committee_id, id)?;
-        let me = c.member_id;
-        let mut freed = Vec::new();
-        match action.as_str() {
-            "approve" | "reject" => {
-                if !c.roles.can_coordinate() {
-                    return Err(ApiError::forbidden());
-                }
-                let home: Option<i64> =
-                    members::table.find(request.member_id).select(members::home_venue_id).first(conn)?;
-                if let Some(home) = home {
-                    load_scope(conn, &c)?.check(home)?;
-                }
-                if request.status != "pending" {
-                    return Err(invalid(&request.status, &action));
-                }
-                let to = if action == "approve" { "approved" } else { "rejected" };
-                leave_transition(conn, id, "pending", to, Some(me))?;
-                if action == "approve" {
-                    freed = free_duties(conn, c.committee_id, me, &request)?;
-                    cancel_open_swaps(conn, c.committee_id, &request)?;
-                }
-                crate::outbox::enqueue(
-                    conn,
-                    c.committee_id,
-                    "leave.decided",
-                    None,
-                    &serde_json::json!({ "leave_request_id": id, "member_id": request.member_id, "status": to }),
-                )?;
-            }
-            "cancel" => {
-                if me != request.member_id {
-                    return Err(ApiError::forbidden());
-                }
-                if request.status != "pending" {
-                    return Err(invalid(&request.status, "cancel"));
-                }
-                leave_transition(conn, id, "pending", "cancelled", None)?;
-            }
-            _ => return Err(ApiError::not_found()),
-        }
-        crate::audit::record(
-            conn,
-            c.committee_id,
-            Some(me),
-            &format!("leave.{action}"),
-            "leave_request",
-            Some(id),
-            "",
-        )?;
-        Ok(LeaveDecision { leave: leave(conn, c.committee_id, id)?, freed_shifts: freed })
-    })
-    .await?;
+    let decision = db::transaction(&pool, move |conn| decide_leave(conn, &c, id, &action)).await?;
     Ok(web::Json(decision))
+}
+
+/// A coordinator's decision (`approve`, `reject`) or the member's `cancel` on a leave
+/// request, with its audit record. Shared by the API and the console; runs inside the
+/// caller's transaction.
+pub fn decide_leave(conn: &mut DbConnection, c: &AuthUser, id: i64, action: &str) -> Result<LeaveDecision, ApiError> {
+    let request = leave(conn, c.committee_id, id)?;
+    let me = c.member_id;
+    let mut freed = Vec::new();
+    match action {
+        "approve" | "reject" => {
+            if !c.roles.can_coordinate() {
+                return Err(ApiError::forbidden());
+            }
+            let home: Option<i64> =
+                members::table.find(request.member_id).select(members::home_venue_id).first(conn)?;
+            if let Some(home) = home {
+                load_scope(conn, c)?.check(home)?;
+            }
+            if request.status != "pending" {
+                return Err(invalid(&request.status, action));
+            }
+            let to = if action == "approve" { "approved" } else { "rejected" };
+            leave_transition(conn, id, "pending", to, Some(me))?;
+            if action == "approve" {
+                freed = free_duties(conn, c.committee_id, me, &request)?;
+                cancel_open_swaps(conn, c.committee_id, &request)?;
+            }
+            crate::outbox::enqueue(
+                conn,
+                c.committee_id,
+                "leave.decided",
+                None,
+                &serde_json::json!({ "leave_request_id": id, "member_id": request.member_id, "status": to }),
+            )?;
+        }
+        "cancel" => {
+            if me != request.member_id {
+                return Err(ApiError::forbidden());
+            }
+            if request.status != "pending" {
+                return Err(invalid(&request.status, "cancel"));
+            }
+            leave_transition(conn, id, "pending", "cancelled", None)?;
+        }
+        _ => return Err(ApiError::not_found()),
+    }
+    crate::audit::record(
+        conn,
+        c.committee_id,
+        Some(me),
+        &format!("leave.{action}"),
+        "leave_request",
+        Some(id),
+        "",
+    )?;
+    Ok(LeaveDecision { leave: leave(conn, c.committee_id, id)?, freed_shifts: freed })
 }
 
 fn leave_transition(conn: &mut DbConnection, id: i64, from: &str, to: &str, by: Option<i64>) -> Result<(), ApiError> {

@@ -36,14 +36,20 @@ pub struct SwapCase {
 
 /// A reception-day duty at studio one and a colleague free all that day.
 pub fn swap_case(k: &County, r: &Value) -> SwapCase {
+    swap_case_at(k, r, 0)
+}
+
+/// A reception-day duty at the studio `k.studios[studio]` and a colleague of that studio free
+/// all that day.
+pub fn swap_case_at(k: &County, r: &Value, studio: usize) -> SwapCase {
     let shifts = r["shifts"].as_array().unwrap();
-    let shift = shifts.iter().find(|s| s["venue_id"] == k.studios[0]).unwrap();
+    let shift = shifts.iter().find(|s| s["venue_id"] == k.studios[studio]).unwrap();
     let busy: BTreeSet<i64> = shifts.iter().filter(|s| s["date"] == shift["date"]).flat_map(members_of).collect();
     SwapCase {
         shift_id: shift["id"].as_i64().unwrap(),
         assignment_id: shift["assignments"][0]["id"].as_i64().unwrap(),
         giver: shift["assignments"][0]["member_id"].as_i64().unwrap(),
-        taker: *k.members[&k.studios[0]].iter().find(|m| !busy.contains(m)).unwrap(),
+        taker: *k.members[&k.studios[studio]].iter().find(|m| !busy.contains(m)).unwrap(),
     }
 }
 
