@@ -76,6 +76,7 @@ error_codes! {
     UnsupportedMediaType = "unsupported_media_type", UNSUPPORTED_MEDIA_TYPE, "Unsupported content type", "不支持的内容格式";
     OutboxNotRetryable = "outbox_not_retryable", CONFLICT, "Only dead-lettered notifications can be retried", "只有投递失败的通知可以重新投递";
     LoginThrottled = "login_throttled", TOO_MANY_REQUESTS, "Too many failed sign-ins; try again later", "登录失败次数过多，请稍后再试";
+    CsrfTokenInvalid = "csrf_token_invalid", FORBIDDEN, "The form has expired; reload the page and try again", "页面已过期，请刷新后重试";
     NotReady = "not_ready", SERVICE_UNAVAILABLE, "The service is not ready", "服务暂不可用，请稍后再试";
     InternalError = "internal_error", INTERNAL_SERVER_ERROR, "Internal error", "服务器开小差了，请稍后再试";
 }
@@ -166,6 +167,14 @@ impl ApiError {
         Self { cause: Some(cause.into()), ..Self::new(ErrorCode::InternalError) }
     }
 
+    /// Logs the hidden cause of an unexpected error (never sent to the client).
+    pub fn log_cause(&self) {
+        if let Some(cause) = &self.cause {
+            // `{:?}` of anyhow prints the whole chain.
+            tracing::error!(error.cause_chain = ?cause, "unexpected error");
+        }
+    }
+
     pub fn problem(&self) -> Problem {
         Problem {
             type_uri: format!("urn:zhiban:problem:{}", self.code),
@@ -210,10 +219,7 @@ impl ResponseError for ApiError {
     }
 
     fn error_response(&self) -> HttpResponse {
-        if let Some(cause) = &self.cause {
-            // `{:?}` of anyhow prints the whole chain; the client gets none of it.
-            tracing::error!(error.cause_chain = ?cause, "unexpected error");
-        }
+        self.log_cause();
         let mut response = HttpResponse::build(self.status_code());
         response.insert_header((header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json")));
         if let Some(secs) = self.retry_after_secs {

@@ -26,5 +26,6 @@ pub mod qr;
 pub mod roster;
 pub mod schema;
 pub mod startup;
+pub mod stats;
 pub mod telemetry;
 pub mod venues;

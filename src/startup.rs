@@ -41,7 +41,8 @@ pub fn routes(cfg: &mut ServiceConfig) {
                 .configure(crate::roster::routes)
                 .configure(crate::checkin::routes)
                 .configure(crate::outbox::routes)
-                .configure(crate::items::routes),
+                .configure(crate::items::routes)
+                .configure(crate::stats::routes),
         );
 }
 

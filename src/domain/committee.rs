@@ -40,6 +40,69 @@ pub struct CommitteeSettings {
     /// Working days past the deadline before an overdue item is escalated to the admins
     /// (the coordinators are told on the first overdue day).
     pub escalate_to_admin_after_working_days: u32,
+    /// Points per counted event in the members' ranking (履职排名) of the statistics.
+    pub ranking_weights: RankingWeights,
+}
+
+/// Points each counted event adds to a member's score in the statistics' ranking: the score is
+/// the sum over the period of count × weight. Each weight is −100..=100; fractions allowed.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(default, deny_unknown_fields)]
+pub struct RankingWeights {
+    /// Per duty attended on time (default +2).
+    pub present: f64,
+    /// Per duty attended late (default +1).
+    pub late: f64,
+    /// Per duty missed (default −2).
+    pub absent: f64,
+    /// Per duty excused by approved leave or swap (default 0).
+    pub excused: f64,
+    /// Per item collected (default +1).
+    pub items_collected: f64,
+    /// Per consultation answered (default +1).
+    pub consultations_answered: f64,
+    /// Per overdue item (default −1).
+    pub overdue: f64,
+}
+
+impl Default for RankingWeights {
+    fn default() -> Self {
+        Self {
+            present: 2.0,
+            late: 1.0,
+            absent: -2.0,
+            excused: 0.0,
+            items_collected: 1.0,
+            consultations_answered: 1.0,
+            overdue: -1.0,
+        }
+    }
+}
+
+impl RankingWeights {
+    pub const MAX_ABS: f64 = 100.0;
+
+    /// The weights by field name, in the order the statistics show them.
+    pub fn fields(&self) -> [(&'static str, f64); 7] {
+        [
+            ("present", self.present),
+            ("late", self.late),
+            ("absent", self.absent),
+            ("excused", self.excused),
+            ("items_collected", self.items_collected),
+            ("consultations_answered", self.consultations_answered),
+            ("overdue", self.overdue),
+        ]
+    }
+
+    pub fn validate(&self) -> Result<(), Invalid> {
+        for (name, w) in self.fields() {
+            if !w.is_finite() || w.abs() > Self::MAX_ABS {
+                return Err(Invalid::new("out_of_range", format!("{name}: each weight must be between −100 and 100")));
+            }
+        }
+        Ok(())
+    }
 }
 
 impl Default for CommitteeSettings {
@@ -53,6 +116,7 @@ impl Default for CommitteeSettings {
             follow_up_working_days: 20,
             reopen_window_days: 15,
             escalate_to_admin_after_working_days: 3,
+            ranking_weights: RankingWeights::default(),
         }
     }
 }
@@ -88,6 +152,7 @@ impl CommitteeSettings {
                 Invalid::new("out_of_range", "must be 1–60 working days"),
             ));
         }
+        self.ranking_weights.validate().map_err(|e| ("ranking_weights", e))?;
         Ok(())
     }
 }
@@ -105,6 +170,20 @@ mod tests {
         // Stored documents missing newer fields still load.
         let old: CommitteeSettings = serde_json::from_str("{}").unwrap();
         assert_eq!(old, s);
+    }
+
+    #[test]
+    fn ranking_weights_have_defaults_and_ranges() {
+        let partial: CommitteeSettings = serde_json::from_str(r#"{"ranking_weights": {"absent": -5}}"#).unwrap();
+        assert_eq!(partial.ranking_weights.absent, -5.0);
+        assert_eq!(partial.ranking_weights.present, 2.0);
+        assert!(partial.validate().is_ok());
+        let mut s = CommitteeSettings::default();
+        s.ranking_weights.overdue = -100.5;
+        assert_eq!(s.validate().unwrap_err().0, "ranking_weights");
+        s.ranking_weights.overdue = f64::NAN;
+        assert!(s.validate().is_err());
+        assert!(serde_json::from_str::<CommitteeSettings>(r#"{"ranking_weights": {"bonus": 1}}"#).is_err());
     }
 
     #[test]

@@ -6,7 +6,7 @@ mod member;
 mod venue;
 mod webhook;
 
-pub use committee::{CommitteeSettings, Timezone};
+pub use committee::{CommitteeSettings, RankingWeights, Timezone};
 pub use item::{
     Difficulty, Importance, ItemAction, ItemKind, ItemState, Resolution, Satisfaction, Tier, TrackingCode, TriageMatrix,
 };

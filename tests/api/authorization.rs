@@ -69,6 +69,10 @@ fn matrix() -> Vec<(&'static str, &'static str, &'static str, Body, &'static str
         ("GET", "/api/v1/items/{id}", "/api/v1/items/{item}", Empty, "UUAFAAN"),
         ("GET", "/api/v1/handling-units", "/api/v1/handling-units", Empty, "UUFAAAA"),
         ("GET", "/api/v1/outbox", "/api/v1/outbox", Empty, "UUFFFAA"),
+        // Coordinators of another venue get their own venues' figures; admins of another
+        // committee, their committee's.
+        ("GET", "/api/v1/stats/members", "/api/v1/stats/members?period=2026-Q4", Empty, "UUFAAAA"),
+        ("GET", "/api/v1/stats/venues", "/api/v1/stats/venues?period=2026-Q4&format=csv", Empty, "UUFAAAA"),
         ("GET", "/ical/{file}", "/ical/{ical_file}", Empty, "NAAAAAA"),
         ("GET", "/r/{venue_code}", "/r/authz-a", Empty, "AAAAAAA"),
         ("GET", "/r/t/{code}", "/r/t/{tracking}", Empty, "NAAAAAA"),

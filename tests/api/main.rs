@@ -18,6 +18,7 @@ mod outbox;
 mod requests;
 mod rosters;
 mod spec;
+mod stats;
 mod telemetry;
 mod tenancy;
 mod venues;
