@@ -11,6 +11,7 @@ pub mod cli;
 pub mod client_address;
 pub mod committee;
 pub mod config;
+pub mod console;
 pub mod db;
 pub mod demo;
 pub mod domain;

@@ -397,6 +397,18 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    console_sessions (id) {
+        id -> BigInt,
+        committee_id -> BigInt,
+        member_id -> BigInt,
+        token_hash -> Text,
+        csrf_token -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(venues -> committees (committee_id));
 diesel::joinable!(checkins -> assignments (assignment_id));
 diesel::joinable!(checkins -> members (member_id));
@@ -404,6 +416,7 @@ diesel::joinable!(members -> committees (committee_id));
 diesel::joinable!(members -> venues (home_venue_id));
 diesel::joinable!(coordinator_venues -> venues (venue_id));
 diesel::joinable!(refresh_tokens -> members (member_id));
+diesel::joinable!(console_sessions -> members (member_id));
 diesel::joinable!(shifts -> rosters (roster_id));
 diesel::joinable!(shifts -> venues (venue_id));
 diesel::joinable!(shifts -> shift_templates (template_id));
@@ -444,4 +457,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     item_events,
     referrals,
     submission_hits,
+    console_sessions,
 );

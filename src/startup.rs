@@ -131,6 +131,8 @@ impl Application {
                 .into_utoipa_app()
                 .configure(routes)
                 .into_app()
+                // The console is a user interface, not part of the API document.
+                .configure(crate::console::routes)
                 .default_service(web::to(|| async { Err::<actix_web::HttpResponse, _>(ApiError::not_found()) }))
         })
         .listen(listener)?

@@ -287,8 +287,9 @@ pub fn decide_swap(conn: &mut DbConnection, user: &AuthUser, id: i64, action: &s
             let ctx = live_duty(conn, user.committee_id, request.assignment_id)?;
             // A pool offer is open to the duty's pool, as the generator draws it.
             if !store::in_pool_of_shift(conn, ctx.shift_id, me)? {
-                return Err(ApiError::new(ErrorCode::AssignmentConflict)
-                    .with_detail("you are not in the pool of this duty"));
+                return Err(
+                    ApiError::new(ErrorCode::AssignmentConflict).with_detail("you are not in the pool of this duty")
+                );
             }
             changes::check_can_take(conn, user.committee_id, &ctx, me, Some(request.from_member_id))?;
             transition(conn, id, "offered", "accepted", Some(me), None)?;
@@ -329,15 +330,7 @@ pub fn decide_swap(conn: &mut DbConnection, user: &AuthUser, id: i64, action: &s
         }
         _ => return Err(ApiError::not_found()),
     }
-    crate::audit::record(
-        conn,
-        user.committee_id,
-        Some(me),
-        &format!("swap.{action}"),
-        "swap_request",
-        Some(id),
-        "",
-    )?;
+    crate::audit::record(conn, user.committee_id, Some(me), &format!("swap.{action}"), "swap_request", Some(id), "")?;
     swap(conn, user.committee_id, id)
 }
 
@@ -647,15 +640,7 @@ pub fn decide_leave(conn: &mut DbConnection, c: &AuthUser, id: i64, action: &str
         }
         _ => return Err(ApiError::not_found()),
     }
-    crate::audit::record(
-        conn,
-        c.committee_id,
-        Some(me),
-        &format!("leave.{action}"),
-        "leave_request",
-        Some(id),
-        "",
-    )?;
+    crate::audit::record(conn, c.committee_id, Some(me), &format!("leave.{action}"), "leave_request", Some(id), "")?;
     Ok(LeaveDecision { leave: leave(conn, c.committee_id, id)?, freed_shifts: freed })
 }
 

@@ -6,6 +6,7 @@ mod authorization;
 mod backup;
 mod calendar;
 mod checkin;
+mod console;
 mod contract;
 mod crash;
 mod group_commit;

@@ -1,0 +1,284 @@
+//! The triage board: the open items of the coordinator's venues by tier, deadlines shown and
+//! overdue marked; an item's page with the resident's contact (coordinators only), its
+//! timeline and the triage form.
+
+use std::collections::BTreeMap;
+
+use actix_web::{HttpResponse, get, post, web};
+use askama::Template;
+use chrono::NaiveDate;
+use diesel::prelude::*;
+use serde::Deserialize;
+
+use super::render::{Chrome, ConsoleError, page};
+use super::session::{ConsoleUser, see_other};
+use crate::auth::VenueScope;
+use crate::db::{self, DbConnection, DbPool};
+use crate::domain::{Difficulty, Importance, ItemKind, ItemState, Tier};
+use crate::error::{ApiError, FieldChecks};
+use crate::items::handlers::{TriageChoice, triage_checked};
+use crate::items::store::{self, ItemRow};
+use crate::items::workflow::{CommitteeRules, local_date};
+use crate::schema::{items, members, venues};
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(board).service(item_page).service(triage);
+}
+
+/// 1 即办, 2 交办, 3 督办, 4 专报.
+pub fn tier_label(tier: i32) -> &'static str {
+    match tier {
+        1 => "一级 · 即办",
+        2 => "二级 · 交办",
+        3 => "三级 · 督办",
+        _ => "四级 · 专报",
+    }
+}
+
+pub struct Card {
+    pub id: i64,
+    pub tracking_code: String,
+    pub kind: &'static str,
+    pub topic: String,
+    pub venue: String,
+    pub state: &'static str,
+    pub due_on: Option<NaiveDate>,
+    pub overdue: bool,
+}
+
+pub struct Column {
+    pub title: &'static str,
+    pub class: &'static str,
+    pub cards: Vec<Card>,
+}
+
+#[derive(Template)]
+#[template(path = "console/items.html")]
+struct BoardPage {
+    chrome: Chrome,
+    columns: Vec<Column>,
+    overdue: usize,
+}
+
+fn scoped_items(
+    conn: &mut DbConnection,
+    committee_id: i64,
+    scope: &VenueScope,
+) -> Result<(Vec<(ItemRow, String)>, NaiveDate), ApiError> {
+    let rules = CommitteeRules::load(conn, committee_id)?;
+    let open: Vec<&str> = ItemState::ALL.iter().filter(|s| **s != ItemState::Closed).map(|s| s.as_str()).collect();
+    let mut query = items::table
+        .inner_join(venues::table)
+        .filter(items::committee_id.eq(committee_id))
+        .filter(items::state.eq_any(open))
+        .order((items::due_on.asc(), items::id))
+        .limit(1000)
+        .select((ItemRow::as_select(), venues::name))
+        .into_boxed();
+    if let VenueScope::Venues(ids) = scope {
+        query = query.filter(items::venue_id.eq_any(ids.iter().copied().collect::<Vec<_>>()));
+    }
+    Ok((query.load(conn)?, local_date(rules.tz, db::now())))
+}
+
+fn card(row: ItemRow, venue: String, today: NaiveDate) -> Card {
+    let state = row.state();
+    Card {
+        id: row.id,
+        kind: ItemKind::parse(&row.kind).map_or("", ItemKind::label_zh),
+        topic: row.topic,
+        venue,
+        state: state.label_zh(),
+        overdue: state.awaits_answer() && row.due_on.is_some_and(|due| due < today),
+        due_on: row.due_on,
+        tracking_code: crate::items::views::display_code(&row.tracking_code),
+    }
+}
+
+#[get("/console/items")]
+async fn board(user: ConsoleUser, pool: web::Data<DbPool>) -> Result<HttpResponse, ConsoleError> {
+    let (committee_id, scope) = (user.committee_id(), user.coordinator.scope.clone());
+    let (rows, today) = db::run(&pool, move |conn| scoped_items(conn, committee_id, &scope)).await?;
+    let mut columns = vec![
+        Column { title: "待分级", class: "tier-none", cards: Vec::new() },
+        Column { title: tier_label(1), class: "tier-1", cards: Vec::new() },
+        Column { title: tier_label(2), class: "tier-2", cards: Vec::new() },
+        Column { title: tier_label(3), class: "tier-3", cards: Vec::new() },
+        Column { title: tier_label(4), class: "tier-4", cards: Vec::new() },
+    ];
+    for (row, venue) in rows {
+        let column = row.tier.map_or(0, |t| t.clamp(1, 4) as usize);
+        columns[column].cards.push(card(row, venue, today));
+    }
+    let overdue = columns.iter().flat_map(|c| &c.cards).filter(|c| c.overdue).count();
+    page(&BoardPage { chrome: Chrome::new(&user, "items"), columns, overdue })
+}
+
+pub struct EventLine {
+    pub at: String,
+    pub by: String,
+    pub action: &'static str,
+    pub note: Option<String>,
+}
+
+fn action_label(action: &str) -> &'static str {
+    match action {
+        "submit" => "居民提交",
+        "record" => "委员记录",
+        "take" => "委员认领",
+        "triage" => "分级",
+        "refer" => "转交办理",
+        "reply" => "答复",
+        "close" => "办结",
+        "reopen" => "重新办理",
+        "rate" => "居民评价",
+        "escalate" => "超期提醒",
+        "follow_up" => "回头看",
+        _ => "其他",
+    }
+}
+
+#[derive(Template)]
+#[template(path = "console/item.html")]
+struct ItemPage {
+    chrome: Chrome,
+    tracking_code: String,
+    item: ItemRow,
+    venue: String,
+    kind: &'static str,
+    state: &'static str,
+    tier: Option<&'static str>,
+    overdue: bool,
+    can_triage: bool,
+    /// The form starts from the item's current grade (一般 × 易 when it has none).
+    importance: String,
+    difficulty: String,
+    events: Vec<EventLine>,
+}
+
+#[get("/console/items/{id}")]
+async fn item_page(
+    user: ConsoleUser,
+    pool: web::Data<DbPool>,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, ConsoleError> {
+    let (id, committee_id, scope) = (id.into_inner(), user.committee_id(), user.coordinator.scope.clone());
+    let (item, venue, events, today, tz) = db::run(&pool, move |conn| {
+        let item = store::find(conn, committee_id, id)?;
+        scope.check(item.venue_id)?;
+        let venue: String = venues::table.find(item.venue_id).select(venues::name).first(conn)?;
+        let events = store::events(conn, item.id, false)?;
+        let actors: Vec<i64> = events.iter().filter(|e| e.actor_kind == "member").filter_map(|e| e.actor_id).collect();
+        let names: BTreeMap<i64, String> = members::table
+            .filter(members::id.eq_any(actors))
+            .select((members::id, members::name))
+            .load::<(i64, String)>(conn)?
+            .into_iter()
+            .collect();
+        let rules = CommitteeRules::load(conn, committee_id)?;
+        let lines: Vec<(chrono::NaiveDateTime, String, String, Option<String>)> = events
+            .into_iter()
+            .map(|e| {
+                let by = match e.actor_kind.as_str() {
+                    "resident" => "居民".to_owned(),
+                    "handling_unit" => "承办单位".to_owned(),
+                    "system" => "系统".to_owned(),
+                    _ => e.actor_id.and_then(|id| names.get(&id).cloned()).unwrap_or_default(),
+                };
+                (e.at, by, e.action, e.note)
+            })
+            .collect();
+        Ok((item, venue, lines, local_date(rules.tz, db::now()), rules.tz))
+    })
+    .await?;
+    let state = item.state();
+    let events = events
+        .into_iter()
+        .map(|(at, by, action, note)| EventLine {
+            at: at.and_utc().with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string(),
+            by,
+            action: action_label(&action),
+            note,
+        })
+        .collect();
+    let page_data = ItemPage {
+        chrome: Chrome::new(&user, "items"),
+        tracking_code: crate::items::views::display_code(&item.tracking_code),
+        venue,
+        kind: ItemKind::parse(&item.kind).map_or("", ItemKind::label_zh),
+        state: state.label_zh(),
+        tier: item.tier.map(tier_label),
+        overdue: state.awaits_answer() && item.due_on.is_some_and(|due| due < today),
+        can_triage: matches!(state, ItemState::Received | ItemState::Triaged | ItemState::Reopened),
+        importance: item.importance.clone().unwrap_or_else(|| Importance::Normal.as_str().to_owned()),
+        difficulty: item.difficulty.clone().unwrap_or_else(|| Difficulty::Easy.as_str().to_owned()),
+        events,
+        item,
+    };
+    page(&page_data)
+}
+
+#[derive(Deserialize)]
+struct TriageForm {
+    csrf: String,
+    importance: String,
+    difficulty: String,
+    /// Empty: the matrix's tier.
+    #[serde(default)]
+    tier: String,
+    #[serde(default)]
+    reason: String,
+    #[serde(default)]
+    note: String,
+}
+
+#[post("/console/items/{id}/triage")]
+async fn triage(
+    user: ConsoleUser,
+    pool: web::Data<DbPool>,
+    id: web::Path<i64>,
+    form: web::Form<TriageForm>,
+) -> Result<HttpResponse, ConsoleError> {
+    let form = form.into_inner();
+    user.check_csrf(&form.csrf)?;
+    let id = id.into_inner();
+    let mut checks = FieldChecks::new();
+    let importance = Importance::parse(&form.importance);
+    let difficulty = Difficulty::parse(&form.difficulty);
+    if importance.is_none() {
+        checks.push("importance", "invalid", "请选择重要性");
+    }
+    if difficulty.is_none() {
+        checks.push("difficulty", "invalid", "请选择难易程度");
+    }
+    let tier = match form.tier.trim() {
+        "" => None,
+        raw => match raw.parse::<i64>() {
+            Ok(t) => checks.check("tier", Tier::new(t)),
+            Err(_) => {
+                checks.push("tier", "invalid", "级别应为 1–4");
+                None
+            }
+        },
+    };
+    let reason = Some(form.reason.trim()).filter(|s| !s.is_empty());
+    let note = Some(form.note.trim()).filter(|s| !s.is_empty());
+    if let Some(r) = reason {
+        checks.check("reason", crate::domain::bounded_text(r, 500));
+    }
+    if let Some(n) = note {
+        checks.check("note", crate::domain::bounded_text(n, crate::items::handlers::MAX_NOTE_CHARS));
+    }
+    checks.finish()?;
+    let (Some(importance), Some(difficulty)) = (importance, difficulty) else {
+        return Err(ApiError::field("importance", "invalid", "请选择重要性和难易程度").into());
+    };
+    let (reason, note) = (reason.map(str::to_owned), note.map(str::to_owned));
+    let coordinator = user.coordinator.clone();
+    db::transaction(&pool, move |conn| {
+        let choice = TriageChoice { importance, difficulty, tier, reason: reason.as_deref(), note: note.as_deref() };
+        triage_checked(conn, &coordinator, id, choice)
+    })
+    .await?;
+    Ok(see_other(&format!("/console/items/{id}")))
+}
