@@ -104,16 +104,21 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
 }
 
 async fn demo(settings: Settings) -> anyhow::Result<()> {
-    let app = Application::build(settings.clone()).await?;
-    let pool = app.pool().clone();
+    // The county is written before the server and its worker start, so nothing else waits
+    // on (or is refused by) the long first write.
+    let location = settings.database.clone();
     let county = actix_web::web::block(move || -> anyhow::Result<crate::demo::DemoCounty> {
+        let pool = db::connect(&location, 1)?;
         let mut conn = pool.get()?;
+        db::run_migrations(&mut conn).map_err(|e| anyhow::anyhow!("migrations failed: {e}"))?;
         crate::demo::ensure(&mut conn).map_err(|e| anyhow::anyhow!("demo county: {e}"))
     })
     .await??;
+    let app = Application::build(settings.clone()).await?;
     let base = settings.public_url.clone().unwrap_or_else(|| format!("http://{}:{}", settings.bind.ip(), app.port()));
     println!(
         "\n  zhiban demo — 平阳县政协: {venues} venues, {members} members, 2026 holiday calendar and published 2026 rosters\n\n  \
+         Console      {base}/console   (coordinators and the office, in a browser: sign in below)\n  \
          API          {base}/api/v1\n  \
          OpenAPI      {base}/api-spec/openapi.json\n  \
          Health       {base}/health   Ready {base}/ready   Metrics {base}/metrics\n  \

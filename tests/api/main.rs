@@ -9,6 +9,7 @@ mod checkin;
 mod console;
 mod contract;
 mod crash;
+mod demo;
 mod group_commit;
 mod helpers;
 mod instances;

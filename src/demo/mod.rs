@@ -2,6 +2,8 @@
 //! members, an admin and a coordinator per studio. Deterministic: every run makes the same
 //! people with the same phones, so the printed logins always work.
 
+mod history;
+
 use chrono_tz::Asia::Shanghai;
 
 use crate::auth::password;
@@ -249,6 +251,7 @@ fn create(conn: &mut DbConnection) -> Result<i64, ApiError> {
         Ok::<_, ApiError>(())
     })?;
     publish_year(conn, committee_id, created.admin_id)?;
+    history::record(conn, committee_id, created.admin_id, db::now())?;
     Ok(committee_id)
 }
 
