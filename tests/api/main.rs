@@ -4,6 +4,7 @@
 mod auth;
 mod authorization;
 mod backup;
+mod browser;
 mod calendar;
 mod checkin;
 mod console;
