@@ -7,7 +7,7 @@ use std::io::Cursor;
 use calamine::{Reader, Xlsx, open_workbook_from_rs};
 use serde_json::Value;
 
-use super::{DESKTOP, run};
+use super::{DESKTOP, PHONE, run};
 use crate::console::console_case;
 use crate::helpers::{PASSWORD, spawn_app};
 
@@ -85,6 +85,37 @@ async fn a_coordinator_approves_grades_and_exports_in_the_console() {
         b.wait_for_path("/console/login").await;
         b.goto(&app.url("/console/items")).await;
         b.wait_for_path("/console/login").await;
+    })
+    .await;
+}
+
+/// The same console on a phone: every page fits the 360-px screen (wide tables scroll inside
+/// their own box), and the coordinator can still grade an item there.
+#[tokio::test]
+async fn the_console_fits_a_phone() {
+    run("console_phone", PHONE, async |b| {
+        let app = spawn_app().await;
+        let case = console_case(&app).await;
+        b.sign_in_to_console(&app.address, &case.coordinator_phone, PASSWORD).await;
+        let (item_id, _) = &case.items[0];
+        for (step, path) in [
+            ("01-roster", "/console/roster?month=2026-12".to_owned()),
+            ("02-requests", "/console/requests".to_owned()),
+            ("03-items", "/console/items".to_owned()),
+            ("04-report", "/console/reports?period=2026-Q4".to_owned()),
+            ("05-item", format!("/console/items/{item_id}")),
+        ] {
+            b.goto(&app.url(&path)).await;
+            b.wait_for_path(path.split('?').next().unwrap()).await;
+            b.assert_fits_viewport().await;
+            b.screenshot(step).await;
+        }
+        // The last page is the item's: grade it from the phone.
+        b.select("#importance", "normal").await;
+        b.select("#difficulty", "easy").await;
+        b.submit("确定分级").await;
+        b.wait_for_path(&format!("/console/items/{item_id}")).await;
+        assert_eq!(b.text("#item-tier").await, "一级 · 即办");
     })
     .await;
 }
