@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use actix_web::{HttpResponse, get, post, web};
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use askama::Template;
 use chrono::NaiveDate;
 use diesel::prelude::*;
@@ -14,15 +14,15 @@ use super::render::{Chrome, ConsoleError, page};
 use super::session::{ConsoleUser, see_other};
 use crate::auth::VenueScope;
 use crate::db::{self, DbConnection, DbPool};
-use crate::domain::{Difficulty, Importance, ItemKind, ItemState, Tier};
+use crate::domain::{Difficulty, Importance, ItemAction, ItemKind, ItemState, Resolution, Tier};
 use crate::error::{ApiError, FieldChecks};
-use crate::items::handlers::{TriageChoice, triage_checked};
-use crate::items::store::{self, ItemRow};
-use crate::items::workflow::{CommitteeRules, local_date};
-use crate::schema::{items, members, venues};
+use crate::items::handlers::{MAX_NOTE_CHARS, TriageChoice, coordinated_item, triage_checked};
+use crate::items::store::{self, Actor, ItemRow};
+use crate::items::workflow::{self, CommitteeRules, local_date};
+use crate::schema::{handling_units, items, members, venues};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(board).service(item_page).service(triage);
+    cfg.service(board).service(item_page).service(triage).service(refer).service(reply).service(close);
 }
 
 /// 1 即办, 2 交办, 3 督办, 4 专报.
@@ -153,6 +153,12 @@ struct ItemPage {
     /// The form starts from the item's current grade (一般 × 易 when it has none).
     importance: String,
     difficulty: String,
+    /// Handling units to refer to, when the item can be referred (triaged or reopened).
+    units: Vec<(i64, String)>,
+    can_reply: bool,
+    /// The resolutions the item can be closed with now: after an answer, resolved or
+    /// answered; before one, only those that need none.
+    closings: Vec<(&'static str, &'static str)>,
     events: Vec<EventLine>,
 }
 
@@ -163,7 +169,7 @@ async fn item_page(
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ConsoleError> {
     let (id, committee_id, scope) = (id.into_inner(), user.committee_id(), user.coordinator.scope.clone());
-    let (item, venue, events, today, tz) = db::run(&pool, move |conn| {
+    let (item, venue, events, today, tz, units) = db::run(&pool, move |conn| {
         let item = store::find(conn, committee_id, id)?;
         scope.check(item.venue_id)?;
         let venue: String = venues::table.find(item.venue_id).select(venues::name).first(conn)?;
@@ -176,6 +182,11 @@ async fn item_page(
             .into_iter()
             .collect();
         let rules = CommitteeRules::load(conn, committee_id)?;
+        let units: Vec<(i64, String)> = handling_units::table
+            .filter(handling_units::committee_id.eq(committee_id).and(handling_units::active.eq(true)))
+            .order(handling_units::name)
+            .select((handling_units::id, handling_units::name))
+            .load(conn)?;
         let lines: Vec<(chrono::NaiveDateTime, String, String, Option<String>)> = events
             .into_iter()
             .map(|e| {
@@ -188,7 +199,7 @@ async fn item_page(
                 (e.at, by, e.action, e.note)
             })
             .collect();
-        Ok((item, venue, lines, local_date(rules.tz, db::now()), rules.tz))
+        Ok((item, venue, lines, local_date(rules.tz, db::now()), rules.tz, units))
     })
     .await?;
     let state = item.state();
@@ -212,6 +223,13 @@ async fn item_page(
         can_triage: matches!(state, ItemState::Received | ItemState::Triaged | ItemState::Reopened),
         importance: item.importance.clone().unwrap_or_else(|| Importance::Normal.as_str().to_owned()),
         difficulty: item.difficulty.clone().unwrap_or_else(|| Difficulty::Easy.as_str().to_owned()),
+        units: if ItemAction::Refer.next_state(state).is_some() { units } else { Vec::new() },
+        can_reply: ItemAction::Reply.next_state(state).is_some(),
+        closings: Resolution::ALL
+            .iter()
+            .filter(|r| ItemAction::Close(**r).next_state(state).is_some())
+            .map(|r| (r.as_str(), r.label_zh()))
+            .collect(),
         events,
         item,
     };
@@ -267,7 +285,7 @@ async fn triage(
         checks.check("reason", crate::domain::bounded_text(r, 500));
     }
     if let Some(n) = note {
-        checks.check("note", crate::domain::bounded_text(n, crate::items::handlers::MAX_NOTE_CHARS));
+        checks.check("note", crate::domain::bounded_text(n, MAX_NOTE_CHARS));
     }
     checks.finish()?;
     let (Some(importance), Some(difficulty)) = (importance, difficulty) else {
@@ -278,6 +296,126 @@ async fn triage(
     db::transaction(&pool, move |conn| {
         let choice = TriageChoice { importance, difficulty, tier, reason: reason.as_deref(), note: note.as_deref() };
         triage_checked(conn, &coordinator, id, choice)
+    })
+    .await?;
+    Ok(see_other(&format!("/console/items/{id}")))
+}
+
+/// Free text of a form: trimmed, `None` when empty, refused over `max` characters.
+fn form_text(checks: &mut FieldChecks, field: &str, raw: &str, max: usize) -> Option<String> {
+    let raw = raw.trim();
+    if raw.is_empty() { None } else { checks.check(field, crate::domain::bounded_text(raw, max)) }
+}
+
+#[derive(Deserialize)]
+struct ReferForm {
+    csrf: String,
+    handling_unit_id: i64,
+    #[serde(default)]
+    note: String,
+}
+
+#[derive(Template)]
+#[template(path = "console/referred.html")]
+struct ReferredPage {
+    chrome: Chrome,
+    item_id: i64,
+    unit: String,
+    link: String,
+}
+
+/// Refers the item to a handling unit. The unit's secret link is shown on the answer page
+/// once (never in a redirect's URL) and is also sent as the `item.referred` notification.
+#[post("/console/items/{id}/refer")]
+async fn refer(
+    req: HttpRequest,
+    user: ConsoleUser,
+    pool: web::Data<DbPool>,
+    id: web::Path<i64>,
+    form: web::Form<ReferForm>,
+) -> Result<HttpResponse, ConsoleError> {
+    let form = form.into_inner();
+    user.check_csrf(&form.csrf)?;
+    let mut checks = FieldChecks::new();
+    let note = form_text(&mut checks, "note", &form.note, MAX_NOTE_CHARS);
+    checks.finish()?;
+    let (id, unit_id, coordinator) = (id.into_inner(), form.handling_unit_id, user.coordinator.clone());
+    let (unit, token) = db::transaction(&pool, move |conn| {
+        let item = coordinated_item(conn, &coordinator, id)?;
+        let token = workflow::refer(conn, &item, coordinator.user.member_id, unit_id, note.as_deref(), db::now())?;
+        let unit: String = handling_units::table.find(unit_id).select(handling_units::name).first(conn)?;
+        Ok((unit, token))
+    })
+    .await?;
+    let link = format!("{}/h/{token}", crate::startup::base_url(&req));
+    page(&ReferredPage { chrome: Chrome::new(&user, "items"), item_id: id, unit, link })
+}
+
+#[derive(Deserialize)]
+struct ReplyForm {
+    csrf: String,
+    text: String,
+}
+
+/// Answers the item as the coordinator; the answer is public on the resident's tracking page.
+#[post("/console/items/{id}/reply")]
+async fn reply(
+    user: ConsoleUser,
+    pool: web::Data<DbPool>,
+    id: web::Path<i64>,
+    form: web::Form<ReplyForm>,
+) -> Result<HttpResponse, ConsoleError> {
+    let form = form.into_inner();
+    user.check_csrf(&form.csrf)?;
+    let mut checks = FieldChecks::new();
+    if form.text.trim().is_empty() {
+        checks.push("text", "required", "请填写答复内容");
+    }
+    let text = form_text(&mut checks, "text", &form.text, MAX_NOTE_CHARS);
+    checks.finish()?;
+    let (id, coordinator, text) = (id.into_inner(), user.coordinator.clone(), text.unwrap_or_default());
+    db::transaction(&pool, move |conn| {
+        let item = coordinated_item(conn, &coordinator, id)?;
+        workflow::reply(conn, &item, Actor::Member(coordinator.user.member_id), &text, db::now())
+    })
+    .await?;
+    Ok(see_other(&format!("/console/items/{id}")))
+}
+
+#[derive(Deserialize)]
+struct CloseForm {
+    csrf: String,
+    resolution: String,
+    #[serde(default)]
+    note: String,
+}
+
+/// Closes the item with a resolution (after an answer; or without one as not actionable,
+/// a duplicate or merged).
+#[post("/console/items/{id}/close")]
+async fn close(
+    user: ConsoleUser,
+    pool: web::Data<DbPool>,
+    id: web::Path<i64>,
+    form: web::Form<CloseForm>,
+) -> Result<HttpResponse, ConsoleError> {
+    let form = form.into_inner();
+    user.check_csrf(&form.csrf)?;
+    let mut checks = FieldChecks::new();
+    let resolution = Resolution::parse(&form.resolution);
+    if resolution.is_none() {
+        checks.push("resolution", "invalid", "请选择办结方式");
+    }
+    let note = form_text(&mut checks, "note", &form.note, MAX_NOTE_CHARS);
+    checks.finish()?;
+    let Some(resolution) = resolution else {
+        return Err(ApiError::field("resolution", "invalid", "请选择办结方式").into());
+    };
+    let (id, coordinator) = (id.into_inner(), user.coordinator.clone());
+    db::transaction(&pool, move |conn| {
+        let item = coordinated_item(conn, &coordinator, id)?;
+        let rules = CommitteeRules::load(conn, item.committee_id)?;
+        workflow::close(conn, &item, coordinator.user.member_id, resolution, note.as_deref(), &rules, db::now())
     })
     .await?;
     Ok(see_other(&format!("/console/items/{id}")))

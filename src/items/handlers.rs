@@ -295,7 +295,7 @@ async fn record_item(
 // ----------------------------------------------------------------------------- triage and the rest
 
 /// Loads the item for a coordinator: 404 outside the committee, 403 outside their venues.
-fn coordinated_item(conn: &mut DbConnection, c: &Coordinator, id: i64) -> Result<ItemRow, ApiError> {
+pub fn coordinated_item(conn: &mut DbConnection, c: &Coordinator, id: i64) -> Result<ItemRow, ApiError> {
     let item = store::find(conn, c.user.committee_id, id)?;
     c.scope.check(item.venue_id)?;
     Ok(item)

@@ -409,3 +409,59 @@ async fn a_draft_is_generated_shows_its_shortfalls_and_is_published_from_the_con
     assert_eq!(res.status(), 409);
     assert!(res.text().await.unwrap().contains("invalid_transition"));
 }
+
+#[tokio::test]
+async fn an_item_is_referred_answered_and_closed_from_the_console() {
+    let app = spawn_app().await;
+    let case = console_case(&app).await;
+    let res = app
+        .post(
+            "/api/v1/handling-units",
+            &case.k.admin,
+            json!({ "name": "一号镇人民政府", "kind": "township_government", "contact": "0577-00000000" }),
+        )
+        .await;
+    assert_eq!(res.status(), 201);
+    let unit = res.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+    let console = Console::sign_in(&app, &case.coordinator_phone).await;
+    let [(mine, code), (theirs, _)] = case.items.clone();
+    let path = |action: &str| format!("/console/items/{mine}/{action}");
+
+    // Untriaged, it cannot be referred yet; it can be closed only as needing no answer.
+    let (_, page) = console.get(&format!("/console/items/{mine}")).await;
+    assert!(!page.contains(&path("refer")) && page.contains(&path("close")));
+    assert!(page.contains("duplicate") && !page.contains(r#"value="resolved""#));
+    let graded = console.post(&path("triage"), &[("importance", "important"), ("difficulty", "moderate")]).await;
+    assert_eq!(graded.status(), 303);
+
+    // Referred: the unit's link is shown on the answer page, never in a redirect.
+    let res = console.post(&path("refer"), &[("handling_unit_id", &unit.to_string()), ("note", "请核实路灯")]).await;
+    assert_eq!(res.status(), 200);
+    let shown = res.text().await.unwrap();
+    let link_start = shown.find("/h/").expect("the unit's link");
+    assert!(shown.contains("一号镇人民政府"));
+    assert_eq!(item(&app, &case.k.admin, mine).await["state"], "referred");
+    let token = &shown[link_start + 3..link_start + 3 + shown[link_start + 3..].find('<').unwrap()];
+    assert_eq!(app.client.get(app.url(&format!("/h/{token}"))).send().await.unwrap().status(), 200);
+
+    // Answered, then closed; the resident's tracking page shows the answer.
+    let empty = console.post(&path("reply"), &[("text", "   ")]).await;
+    assert_eq!(empty.status(), 422);
+    assert_eq!(console.post(&path("reply"), &[("text", "已安排维修，本周内修复")]).await.status(), 303);
+    assert_eq!(item(&app, &case.k.admin, mine).await["state"], "replied");
+    let tracking: Value =
+        app.client.get(app.url(&format!("/api/v1/public/items/{code}"))).send().await.unwrap().json().await.unwrap();
+    assert!(tracking.to_string().contains("已安排维修"), "{tracking}");
+    assert_eq!(console.post(&path("close"), &[("resolution", "bogus")]).await.status(), 422);
+    assert_eq!(console.post(&path("close"), &[("resolution", "resolved"), ("note", "")]).await.status(), 303);
+    let closed = item(&app, &case.k.admin, mine).await;
+    assert_eq!((closed["state"].as_str(), closed["resolution"].as_str()), (Some("closed"), Some("resolved")));
+    assert!(!console.get("/console/items").await.1.contains(&code), "closed items leave the board");
+
+    // Another studio's item: refused, unchanged.
+    let res = console.post(&format!("/console/items/{theirs}/reply"), &[("text", "越权答复")]).await;
+    assert_eq!(res.status(), 403);
+    let res = console.post(&format!("/console/items/{theirs}/close"), &[("resolution", "duplicate")]).await;
+    assert_eq!(res.status(), 403);
+    assert_eq!(item(&app, &case.k.admin, theirs).await["state"], "received");
+}
