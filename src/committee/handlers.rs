@@ -63,8 +63,10 @@ pub struct UpdateCommittee {
     pub name: Option<String>,
     /// IANA zone, e.g. Asia/Shanghai.
     pub timezone: Option<String>,
-    /// Replaces the rules as a whole; omitted fields take their defaults.
-    pub settings: Option<CommitteeSettings>,
+    /// Changes the rules it names and keeps the others (a JSON merge patch, RFC 7396: nested
+    /// objects merge, `null` restores a rule's default).
+    #[schema(value_type = Option<CommitteeSettings>)]
+    pub settings: Option<serde_json::Value>,
     /// `http(s)://` URL that receives the notifications; `null` removes it (notifications
     /// then wait, see the README).
     #[serde(default, deserialize_with = "crate::json::present")]
@@ -75,6 +77,33 @@ pub struct UpdateCommittee {
     #[serde(default, deserialize_with = "crate::json::present")]
     #[schema(value_type = Option<String>, write_only)]
     pub webhook_secret: Option<Option<String>>,
+}
+
+/// The rules after a merge patch, checked as a whole.
+fn patched_settings(current: CommitteeSettings, patch: serde_json::Value) -> Result<CommitteeSettings, ApiError> {
+    let mut merged = serde_json::to_value(current).map_err(ApiError::unexpected)?;
+    merge_patch(&mut merged, patch);
+    let settings: CommitteeSettings = serde_json::from_value(merged)
+        .map_err(|e| ApiError::field("settings", "invalid", format!("not valid rules: {e}")))?;
+    settings.validate().map_err(|(field, e)| ApiError::field(&format!("settings.{field}"), e.reason, e.message))?;
+    Ok(settings)
+}
+
+/// RFC 7396 JSON merge patch: objects merge key by key, `null` removes, anything else replaces.
+fn merge_patch(target: &mut serde_json::Value, patch: serde_json::Value) {
+    use serde_json::Value;
+    match (target, patch) {
+        (Value::Object(target), Value::Object(patch)) => {
+            for (key, value) in patch {
+                if value.is_null() {
+                    target.remove(&key);
+                } else {
+                    merge_patch(target.entry(key).or_insert(Value::Null), value);
+                }
+            }
+        }
+        (target, patch) => *target = patch,
+    }
 }
 
 /// Change the committee's name, time zone or rules (admin).
@@ -98,14 +127,11 @@ async fn update_committee(
     let mut checks = FieldChecks::new();
     let name = body.name.as_deref().and_then(|n| checks.check("name", crate::domain::VenueName::parse(n)));
     let timezone = body.timezone.as_deref().and_then(|t| checks.check("timezone", Timezone::parse(t)));
-    if let Some(Err((field, e))) = body.settings.as_ref().map(CommitteeSettings::validate) {
-        checks.push(&format!("settings.{field}"), e.reason, e.message);
-    }
     let webhook_url = body.webhook_url.map(|u| u.and_then(|u| checks.check("webhook_url", WebhookUrl::parse(&u))));
     let webhook_secret =
         body.webhook_secret.map(|s| s.and_then(|s| checks.check("webhook_secret", WebhookSecret::parse(&s))));
     checks.finish()?;
-    let settings = body.settings.map(|s| serde_json::to_string(&s)).transpose().map_err(ApiError::unexpected)?;
+    let settings_patch = body.settings;
     let committee_id = admin.committee_id;
     let view = db::transaction(&pool, move |conn| {
         let target = committees::table.find(committee_id);
@@ -116,8 +142,10 @@ async fn update_committee(
         if let Some(tz) = timezone {
             diesel::update(target).set(committees::timezone.eq(tz.0.name())).execute(conn)?;
         }
-        if let Some(settings) = settings {
-            diesel::update(target).set(committees::settings.eq(settings)).execute(conn)?;
+        if let Some(patch) = settings_patch {
+            let settings = patched_settings(crate::committee::load_settings(conn, committee_id)?, patch)?;
+            let stored = serde_json::to_string(&settings).map_err(ApiError::unexpected)?;
+            diesel::update(target).set(committees::settings.eq(stored)).execute(conn)?;
         }
         let webhook_changed = webhook_url.is_some() || webhook_secret.is_some();
         if let Some(url) = webhook_url {

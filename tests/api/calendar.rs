@@ -77,4 +77,24 @@ async fn committee_rules_are_validated() {
     let updated: Value = res.json().await.unwrap();
     assert_eq!(updated["settings"]["swap_auto_approve"], true);
     assert_eq!(updated["settings"]["reception_day_of_month"], 25);
+
+    // A patch changes only the rules it names: the others keep their values, not defaults.
+    let res = app.patch("/api/v1/committee", &admin, json!({ "settings": { "reception_day_of_month": 20 } })).await;
+    assert_eq!(res.status(), 200);
+    let res =
+        app.patch("/api/v1/committee", &admin, json!({ "settings": { "ranking_weights": { "absent": -5 } } })).await;
+    let updated: Value = res.json().await.unwrap();
+    assert_eq!(updated["settings"]["reception_day_of_month"], 20);
+    assert_eq!(updated["settings"]["swap_auto_approve"], true);
+    assert_eq!(updated["settings"]["ranking_weights"]["absent"], -5.0);
+    assert_eq!(updated["settings"]["ranking_weights"]["present"], 2.0, "nested rules merge too");
+    // `null` restores a rule's default; an unknown rule or a wrong type is refused, nothing stored.
+    let res = app.patch("/api/v1/committee", &admin, json!({ "settings": { "swap_auto_approve": null } })).await;
+    assert_eq!(res.json::<Value>().await.unwrap()["settings"]["swap_auto_approve"], false);
+    for bad in [json!({ "no_such_rule": 1 }), json!({ "reception_day_of_month": "x" }), json!(5)] {
+        let res = app.patch("/api/v1/committee", &admin, json!({ "settings": bad })).await;
+        assert_eq!(problem(res, 422, "validation_failed").await["errors"][0]["field"], "settings");
+    }
+    let kept: Value = app.get("/api/v1/committee", &admin).await.json().await.unwrap();
+    assert_eq!(kept["settings"]["reception_day_of_month"], 20);
 }
