@@ -193,8 +193,14 @@ pub struct PosterQuery {
     tag = "items",
     params(("id" = i64, Path, description = "Venue id"), PosterQuery),
     responses(
-        (status = 200, description = "SVG, PNG or HTML", content_type = "image/svg+xml", body = String),
+        (status = 200, description = "The code as `format` asks: SVG (default), PNG or a printable HTML page",
+            content(
+                (String = "image/svg+xml"),
+                (Vec<u8> = "image/png"),
+                (String = "text/html"),
+            )),
         (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`validation_failed`: unknown `format`", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]
