@@ -79,6 +79,14 @@ impl VenueScope {
         }
     }
 
+    /// The venue ids, for a query filter; `None` for all venues.
+    pub fn ids(&self) -> Option<Vec<i64>> {
+        match self {
+            VenueScope::All => None,
+            VenueScope::Venues(ids) => Some(ids.iter().copied().collect()),
+        }
+    }
+
     /// Fails with `out_of_scope` unless the venue is covered.
     pub fn check(&self, venue_id: i64) -> Result<(), ApiError> {
         if self.includes(venue_id) { Ok(()) } else { Err(ErrorCode::OutOfScope.into()) }

@@ -162,20 +162,13 @@ struct MonthData {
     rosters: Vec<RosterSummary>,
 }
 
-fn scope_list(scope: &VenueScope) -> Option<Vec<i64>> {
-    match scope {
-        VenueScope::All => None,
-        VenueScope::Venues(ids) => Some(ids.iter().copied().collect()),
-    }
-}
-
 fn load_month(
     conn: &mut DbConnection,
     committee_id: i64,
     scope: &VenueScope,
     month: Month,
 ) -> Result<MonthData, ApiError> {
-    let in_scope = scope_list(scope);
+    let in_scope = scope.ids();
     let mut venue_query = venues::table
         .filter(venues::committee_id.eq(committee_id))
         .filter(venues::active.eq(true))
@@ -368,7 +361,7 @@ async fn generate(
 ) -> Result<HttpResponse, ConsoleError> {
     user.check_csrf(&form.csrf)?;
     let month = Month::parse(&form.month).ok_or_else(|| ApiError::field("month", "invalid", "月份格式应为 2026-12"))?;
-    let (committee_id, actor, venues) = (user.committee_id(), user.member_id(), scope_list(&user.coordinator.scope));
+    let (committee_id, actor, venues) = (user.committee_id(), user.member_id(), user.coordinator.scope.ids());
     db::transaction(&pool, move |conn| {
         crate::roster::handlers::generate_draft(
             conn,
@@ -399,7 +392,7 @@ async fn publish(
     user.check_csrf(&form.csrf)?;
     let month = Month::parse(&form.month).map(|m| m.to_string()).unwrap_or_default();
     let (id, committee_id, actor, venues) =
-        (id.into_inner(), user.committee_id(), user.member_id(), scope_list(&user.coordinator.scope));
+        (id.into_inner(), user.committee_id(), user.member_id(), user.coordinator.scope.ids());
     db::transaction(&pool, move |conn| {
         crate::roster::changes::publish(conn, committee_id, id, actor, venues.as_deref())
     })

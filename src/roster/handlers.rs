@@ -115,13 +115,6 @@ pub fn generate_draft(
     })
 }
 
-fn scope_filter(scope: &VenueScope) -> Option<Vec<i64>> {
-    match scope {
-        VenueScope::All => None,
-        VenueScope::Venues(ids) => Some(ids.iter().copied().collect()),
-    }
-}
-
 /// A roster with its shifts, assignments and shortfalls (within the caller's scope).
 /// Carries an ETag; `If-None-Match` answers 304 when nothing changed.
 #[utoipa::path(
@@ -143,7 +136,7 @@ async fn get_roster(
 ) -> Result<HttpResponse, ApiError> {
     let (id, committee_id) = (id.into_inner(), c.user.committee_id);
     let presented = req.headers().get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()).map(str::to_owned);
-    let filter = scope_filter(&c.scope);
+    let filter = c.scope.ids();
     let outcome = db::run(&pool, move |conn| {
         let header = views::roster_header(conn, committee_id, id)?;
         let etag = header.etag();
@@ -177,7 +170,7 @@ async fn publish_roster(
     id: web::Path<i64>,
 ) -> Result<web::Json<RosterView>, ApiError> {
     let (id, committee_id, actor) = (id.into_inner(), c.user.committee_id, c.user.member_id);
-    let filter = scope_filter(&c.scope);
+    let filter = c.scope.ids();
     let view = db::transaction(&pool, move |conn| {
         changes::publish(conn, committee_id, id, actor, filter.as_deref())?;
         let header = views::roster_header(conn, committee_id, id)?;
@@ -221,7 +214,7 @@ async fn list_shifts(
     if let Some(v) = f.venue_id {
         c.scope.check(v)?;
     }
-    let scope = scope_filter(&c.scope);
+    let scope = c.scope.ids();
     let committee_id = c.user.committee_id;
     let items = db::run(&pool, move |conn| {
         let mut q = shifts::table

@@ -101,14 +101,6 @@ type ItemRow = (
 /// A step of an item's timeline: when, actor kind, actor id, action.
 type Step = (NaiveDateTime, String, Option<i64>, String);
 
-/// The venue ids a scope names, `None` for all.
-fn scope_ids(scope: &VenueScope) -> Option<Vec<i64>> {
-    match scope {
-        VenueScope::All => None,
-        VenueScope::Venues(ids) => Some(ids.iter().copied().collect()),
-    }
-}
-
 fn hours_between(from: NaiveDateTime, to: NaiveDateTime) -> f64 {
     (to - from).num_seconds().max(0) as f64 / 3600.0
 }
@@ -148,7 +140,7 @@ fn load_facts(
             items::first_reply_at,
         ))
         .into_boxed();
-    if let Some(ids) = scope_ids(scope) {
+    if let Some(ids) = scope.ids() {
         query = query.filter(items::venue_id.eq_any(ids));
     }
     let rows: Vec<ItemRow> = query.load(conn)?;
@@ -361,7 +353,7 @@ pub fn venue_stats(
         .order(venues::id)
         .select((venues::id, venues::name, venues::kind, venues::active))
         .into_boxed();
-    if let Some(ids) = scope_ids(scope) {
+    if let Some(ids) = scope.ids() {
         query = query.filter(venues::id.eq_any(ids));
     }
     let all: Vec<(i64, String, String, bool)> = query.load(conn)?;
