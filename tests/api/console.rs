@@ -124,14 +124,8 @@ impl Console {
     }
 
     pub async fn get(&self, path: &str) -> (u16, String) {
-        let res = self
-            .client
-            .get(format!("{}{path}", self.base))
-            .header("cookie", format!("zhiban_console={}", self.cookie))
-            .send()
-            .await
-            .unwrap();
-        (res.status().as_u16(), res.text().await.unwrap())
+        let (status, _, body) = self.get_bytes(path).await;
+        (status, String::from_utf8(body).expect("a UTF-8 page"))
     }
 
     pub async fn get_bytes(&self, path: &str) -> (u16, String, Vec<u8>) {
