@@ -69,20 +69,32 @@ struct BarData {
     value: String,
 }
 
-/// Bars scaled to the largest total; each part a segment of its class.
-fn chart(rows: Vec<BarData>) -> Chart {
-    let max = rows.iter().map(|r| r.parts.iter().map(|p| p.0).sum::<u32>()).max().unwrap_or(0).max(1);
+/// How bars are scaled.
+#[derive(Clone, Copy, PartialEq)]
+enum Scale {
+    /// Every bar full width, its parts as shares of its own total (rates compare).
+    Shares,
+    /// Bars in proportion to the largest total (amounts compare).
+    Amounts,
+}
+
+/// Bars laid out at `scale`; each part a segment of its class.
+fn chart(rows: Vec<BarData>, scale: Scale) -> Chart {
+    let total = |r: &BarData| r.parts.iter().map(|p| p.0).sum::<u32>();
+    let largest = rows.iter().map(total).max().unwrap_or(0).max(1);
     let bars = rows
         .into_iter()
         .enumerate()
-        .map(|(i, BarData { label, parts, value })| {
+        .map(|(i, row)| {
+            let max = if scale == Scale::Shares { total(&row).max(1) } else { largest };
+            let BarData { label, parts, value } = row;
             let y = i as u32 * ROW + 4;
             let mut x = BAR_LEFT;
             let segments = parts
                 .into_iter()
                 .filter(|(n, _)| *n > 0)
                 .map(|(n, class)| {
-                    let width = (n * BAR_WIDTH).div_ceil(max).max(1);
+                    let width = (n * BAR_WIDTH / max).max(1);
                     let segment = Segment { x, width, class };
                     x += width;
                     segment
@@ -109,6 +121,7 @@ fn attendance_chart(venues: &[VenueStats]) -> Chart {
                 BarData { label: v.name.clone(), parts, value: format!("{}/{}", v.present + v.late, v.scheduled) }
             })
             .collect(),
+        Scale::Shares,
     )
 }
 
@@ -122,6 +135,7 @@ fn items_chart(venues: &[VenueStats]) -> Chart {
                 BarData { label: v.name.clone(), parts, value: v.items_received.to_string() }
             })
             .collect(),
+        Scale::Amounts,
     )
 }
 
@@ -373,4 +387,31 @@ async fn member_page(
         duties,
         items,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bar(label: &str, parts: &[(u32, &'static str)]) -> BarData {
+        BarData { label: label.to_owned(), parts: parts.to_vec(), value: String::new() }
+    }
+
+    fn widths(chart: &Chart) -> Vec<Vec<u32>> {
+        chart.bars.iter().map(|b| b.segments.iter().map(|s| s.width).collect()).collect()
+    }
+
+    #[test]
+    fn shares_fill_each_bar_and_amounts_scale_to_the_largest() {
+        let rows = || vec![bar("甲", &[(3, "present"), (1, "absent")]), bar("乙", &[(30, "present"), (10, "absent")])];
+        // Rates: both studios attended three in four, so both bars look the same.
+        assert_eq!(widths(&chart(rows(), Scale::Shares)), vec![vec![285, 95], vec![285, 95]]);
+        // Amounts: the larger venue's bar is full width, the smaller a tenth of it.
+        assert_eq!(widths(&chart(rows(), Scale::Amounts)), vec![vec![28, 9], vec![285, 95]]);
+        // Segments follow each other; empty parts draw nothing; an empty chart is empty.
+        let one = chart(vec![bar("丙", &[(1, "present"), (0, "late"), (1, "absent")])], Scale::Shares);
+        let xs: Vec<u32> = one.bars[0].segments.iter().map(|s| s.x).collect();
+        assert_eq!(xs, vec![BAR_LEFT, BAR_LEFT + BAR_WIDTH / 2]);
+        assert!(chart(Vec::new(), Scale::Amounts).bars.is_empty());
+    }
 }
