@@ -54,6 +54,9 @@ async fn the_display_page_shows_a_readable_code_and_reloads_itself_with_the_next
         assert!(width >= 200.0 && height >= 200.0, "a QR code big enough to scan: {width}×{height}");
         assert_eq!(b.text("ul li").await, "值班委员 ⏳ 未签到");
         b.assert_fits_viewport().await;
+        // On a tablet on its side the duty list stands beside the code, not below the fold.
+        let (_, y, _, h) = b.find("ul li").await.rectangle().await.unwrap();
+        assert!(y + h <= f64::from(TABLET.height), "the duty list is on screen: it ends at {}", y + h);
         b.screenshot("01-display").await;
 
         // What a phone reads off the screen is the page's current code, and it checks in.
