@@ -16,6 +16,7 @@ pub mod db;
 pub mod demo;
 pub mod domain;
 pub mod error;
+pub mod html;
 pub mod items;
 pub mod json;
 pub mod members;

@@ -419,14 +419,8 @@ async fn display_page(
         page.render().map_err(ApiError::unexpected)
     })
     .await?;
-    Ok(HttpResponse::Ok()
-        .content_type("text/html; charset=utf-8")
-        .insert_header(("Cache-Control", "no-store"))
-        // No script, nothing from elsewhere; the page's own styles only.
-        .insert_header((
-            "Content-Security-Policy",
-            "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; base-uri 'none'; frame-ancestors 'none'",
-        ))
-        .insert_header(("X-Content-Type-Options", "nosniff"))
-        .body(page))
+    // No script, nothing from elsewhere; the page's own styles only.
+    const CSP: &str =
+        "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; base-uri 'none'; frame-ancestors 'none'";
+    Ok(crate::html::page(actix_web::http::StatusCode::OK, CSP).body(page))
 }

@@ -11,11 +11,12 @@ use diesel::prelude::*;
 use serde::Deserialize;
 
 use super::render::{Chrome, ConsoleError, page};
-use super::session::{ConsoleUser, see_other};
+use super::session::ConsoleUser;
 use crate::auth::VenueScope;
 use crate::db::{self, DbConnection, DbPool};
 use crate::domain::{Difficulty, Importance, ItemAction, ItemKind, ItemState, Resolution, Tier};
 use crate::error::{ApiError, FieldChecks};
+use crate::html::see_other;
 use crate::items::handlers::{MAX_NOTE_CHARS, TriageChoice, coordinated_item, triage_checked};
 use crate::items::store::{self, Actor, ItemRow};
 use crate::items::workflow::{self, CommitteeRules, local_date};
@@ -298,7 +299,7 @@ async fn triage(
         triage_checked(conn, &coordinator, id, choice)
     })
     .await?;
-    Ok(see_other(&format!("/console/items/{id}")))
+    Ok(see_other(format!("/console/items/{id}")))
 }
 
 /// Free text of a form: trimmed, `None` when empty, refused over `max` characters.
@@ -379,7 +380,7 @@ async fn reply(
         workflow::reply(conn, &item, Actor::Member(coordinator.user.member_id), &text, db::now())
     })
     .await?;
-    Ok(see_other(&format!("/console/items/{id}")))
+    Ok(see_other(format!("/console/items/{id}")))
 }
 
 #[derive(Deserialize)]
@@ -418,5 +419,5 @@ async fn close(
         workflow::close(conn, &item, coordinator.user.member_id, resolution, note.as_deref(), &rules, db::now())
     })
     .await?;
-    Ok(see_other(&format!("/console/items/{id}")))
+    Ok(see_other(format!("/console/items/{id}")))
 }

@@ -26,8 +26,8 @@ use crate::auth::tokens::{random_token, sha256_hex};
 use crate::db::{self, DbPool};
 use crate::domain::{Phone, Roles};
 use crate::error::{ApiError, ErrorCode};
+use crate::html::see_other;
 use render::page_with;
-use session::see_other;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(render::stylesheet)

@@ -7,8 +7,9 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError, get};
 use askama::Template;
 
-use super::session::{ConsoleUser, see_other};
+use super::session::ConsoleUser;
 use crate::error::{ApiError, ErrorCode};
+use crate::html::see_other;
 
 pub const CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; \
                        base-uri 'none'; frame-ancestors 'none'";
@@ -97,7 +98,7 @@ impl ResponseError for ConsoleError {
                 let page =
                     ErrorPage { status: status.as_u16(), message: e.code.message_zh(), detail, code: e.code.as_str() };
                 match page.render() {
-                    Ok(body) => with_headers(HttpResponse::build(status)).body(body),
+                    Ok(body) => with_headers(status).body(body),
                     Err(_) => HttpResponse::build(status).finish(),
                 }
             }
@@ -105,27 +106,24 @@ impl ResponseError for ConsoleError {
     }
 }
 
-fn with_headers(mut builder: actix_web::HttpResponseBuilder) -> actix_web::HttpResponseBuilder {
+fn with_headers(status: StatusCode) -> actix_web::HttpResponseBuilder {
+    let mut builder = crate::html::page(status, CSP);
     builder
-        .insert_header((header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8")))
-        .insert_header((header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP)))
-        .insert_header((header::CACHE_CONTROL, HeaderValue::from_static("no-store")))
         .insert_header((header::REFERRER_POLICY, HeaderValue::from_static("same-origin")))
-        .insert_header((header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
-        .insert_header(("X-Content-Type-Options", "nosniff"));
+        .insert_header((header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")));
     builder
 }
 
 /// A rendered page with the console's headers.
 pub fn page(template: &impl Template) -> Result<HttpResponse, ConsoleError> {
     let body = template.render().map_err(ApiError::unexpected)?;
-    Ok(with_headers(HttpResponse::Ok()).body(body))
+    Ok(with_headers(StatusCode::OK).body(body))
 }
 
 /// A page answered with a status other than 200 (a sign-in form shown again, say).
 pub fn page_with(status: StatusCode, template: &impl Template) -> Result<HttpResponse, ConsoleError> {
     let body = template.render().map_err(ApiError::unexpected)?;
-    Ok(with_headers(HttpResponse::build(status)).body(body))
+    Ok(with_headers(status).body(body))
 }
 
 #[get("/console/static/console.css")]

@@ -10,10 +10,11 @@ use diesel::prelude::*;
 use serde::Deserialize;
 
 use super::render::{Chrome, ConsoleError, page};
-use super::session::{ConsoleUser, see_other};
+use super::session::ConsoleUser;
 use crate::auth::{AuthUser, VenueScope};
 use crate::db::{self, DbConnection, DbPool};
 use crate::error::ApiError;
+use crate::html::see_other;
 use crate::roster::requests::{decide_leave, decide_swap};
 use crate::schema::{assignments, leave_requests, members, shifts, swap_requests, venues};
 

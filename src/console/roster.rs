@@ -11,12 +11,13 @@ use diesel::prelude::*;
 use serde::Deserialize;
 
 use super::render::{Chrome, ConsoleError, page};
-use super::session::{ConsoleUser, see_other};
+use super::session::ConsoleUser;
 use crate::auth::VenueScope;
 use crate::checkin::attendance::{self, AttendanceStatus};
 use crate::db::{self, DbConnection, DbPool};
 use crate::domain::VenueKind;
 use crate::error::ApiError;
+use crate::html::see_other;
 use crate::roster::views::ShortfallView;
 use crate::schema::{rosters, shifts, venues};
 
@@ -373,7 +374,7 @@ async fn generate(
         )
     })
     .await?;
-    Ok(see_other(&format!("/console/roster?month={month}")))
+    Ok(see_other(format!("/console/roster?month={month}")))
 }
 
 #[derive(Deserialize)]
@@ -397,7 +398,7 @@ async fn publish(
         crate::roster::changes::publish(conn, committee_id, id, actor, venues.as_deref())
     })
     .await?;
-    Ok(see_other(&format!("/console/roster?month={month}")))
+    Ok(see_other(format!("/console/roster?month={month}")))
 }
 
 #[cfg(test)]

@@ -6,7 +6,7 @@ use std::future::Future;
 use std::pin::Pin;
 
 use actix_web::cookie::{Cookie, SameSite, time::Duration as CookieDuration};
-use actix_web::{FromRequest, HttpRequest, HttpResponse, dev::Payload, web};
+use actix_web::{FromRequest, HttpRequest, dev::Payload, web};
 use chrono::{Duration, NaiveDateTime};
 use diesel::prelude::*;
 
@@ -171,8 +171,4 @@ pub fn session_cookie(req: &HttpRequest, token: String) -> Cookie<'static> {
 /// Expires `name` in the browser.
 pub fn removal(req: &HttpRequest, name: &'static str) -> Cookie<'static> {
     cookie(req, name, String::new(), CookieDuration::ZERO)
-}
-
-pub fn see_other(location: &str) -> HttpResponse {
-    HttpResponse::SeeOther().insert_header((actix_web::http::header::LOCATION, location.to_owned())).finish()
 }

@@ -18,6 +18,7 @@ use super::workflow::{self, CommitteeRules};
 use crate::db::{self, DbPool};
 use crate::domain::{ItemKind, Satisfaction};
 use crate::error::{ApiError, ErrorCode, FieldError};
+use crate::html::see_other;
 use crate::schema::venues;
 
 pub fn routes(cfg: &mut ServiceConfig) {
@@ -45,17 +46,10 @@ pub fn html(page: &impl Template) -> Result<HttpResponse, ApiError> {
 
 fn html_with(status: StatusCode, page: &impl Template) -> Result<HttpResponse, ApiError> {
     let body = page.render().map_err(ApiError::unexpected)?;
-    Ok(HttpResponse::build(status)
-        .insert_header((header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8")))
-        .insert_header((header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP)))
-        .insert_header((header::CACHE_CONTROL, HeaderValue::from_static("no-store")))
+    // Tracking codes and unit links are in these URLs: no referrer leaves them.
+    Ok(crate::html::page(status, CSP)
         .insert_header((header::REFERRER_POLICY, HeaderValue::from_static("no-referrer")))
-        .insert_header(("X-Content-Type-Options", "nosniff"))
         .body(body))
-}
-
-fn see_other(location: String) -> HttpResponse {
-    HttpResponse::SeeOther().insert_header((header::LOCATION, location)).finish()
 }
 
 /// A path segment taken from the request, fit to go back into a `Location` header: whatever
