@@ -41,6 +41,12 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .configure(reports::routes);
 }
 
+/// Today in the committee's time zone: the default month, quarter or year of a page.
+fn today(conn: &mut crate::db::DbConnection, committee_id: i64) -> Result<chrono::NaiveDate, ApiError> {
+    let tz = crate::roster::store::committee_tz(conn, committee_id)?;
+    Ok(crate::items::workflow::local_date(tz, db::now()))
+}
+
 #[get("/console")]
 async fn home() -> HttpResponse {
     see_other("/console/roster")

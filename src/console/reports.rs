@@ -9,9 +9,10 @@ use diesel::prelude::*;
 use serde::Deserialize;
 
 use super::render::{Chrome, ConsoleError, page};
+use super::roster::attendance_chip;
 use super::session::ConsoleUser;
 use crate::auth::VenueScope;
-use crate::checkin::attendance::{self, AttendanceStatus};
+use crate::checkin::attendance;
 use crate::db::{self, DbConnection, DbPool};
 use crate::error::ApiError;
 use crate::stats::{self, ExportFormat, MemberStats, Period, PeriodKind, VenueStats, export};
@@ -23,11 +24,6 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 #[derive(Deserialize)]
 struct PeriodQuery {
     period: Option<String>,
-}
-
-fn today(conn: &mut DbConnection, committee_id: i64) -> Result<NaiveDate, ApiError> {
-    let tz = crate::roster::store::committee_tz(conn, committee_id)?;
-    Ok(chrono::Utc::now().with_timezone(&tz).date_naive())
 }
 
 /// The period asked for, else the one of `default` kind that contains today.
@@ -189,7 +185,7 @@ async fn report_page(
     let (committee_id, scope) = (user.committee_id(), user.coordinator.scope.clone());
     let raw = query.into_inner().period;
     let (period, today, venues, members) = db::run(&pool, move |conn| {
-        let today = today(conn, committee_id)?;
+        let today = super::today(conn, committee_id)?;
         let period = requested(raw.as_deref(), today, PeriodKind::Quarter)?;
         let now = db::now();
         let venues = stats::venue_stats(conn, committee_id, &scope, &period, now)?;
@@ -233,7 +229,7 @@ async fn download_report(
     let (committee_id, scope) = (user.committee_id(), user.coordinator.scope.clone());
     let raw = query.into_inner().period;
     let (period, body) = db::run(&pool, move |conn| {
-        let today = today(conn, committee_id)?;
+        let today = super::today(conn, committee_id)?;
         let period = requested(raw.as_deref(), today, PeriodKind::Quarter)?;
         let now = db::now();
         let xlsx = format == ExportFormat::Xlsx;
@@ -284,18 +280,6 @@ struct MemberPage {
     items: Vec<ItemLine>,
 }
 
-fn status_label(status: AttendanceStatus) -> (&'static str, &'static str) {
-    match status {
-        AttendanceStatus::Present => ("present", "出勤"),
-        AttendanceStatus::Late => ("late", "迟到"),
-        AttendanceStatus::Absent => ("absent", "缺勤"),
-        AttendanceStatus::Excused => ("excused", "请假/调班"),
-        AttendanceStatus::CheckedIn => ("present", "已签到"),
-        AttendanceStatus::NotCheckedIn => ("pending", "未签到"),
-        AttendanceStatus::Upcoming => ("upcoming", "待值班"),
-    }
-}
-
 type MemberRecord = (String, Option<String>, Vec<DutyLine>, Vec<ItemLine>, Option<MemberStats>);
 
 fn member_record(
@@ -326,7 +310,7 @@ fn member_record(
         .into_iter()
         .filter(|row| row.member_id == member_id && scope.includes(row.venue_id))
         .map(|row| {
-            let (class, label) = status_label(row.status);
+            let (class, label) = attendance_chip(Some(row.status));
             DutyLine { date: row.date, venue: names.get(&row.venue_id).cloned().unwrap_or_default(), class, label }
         })
         .collect();
@@ -370,7 +354,7 @@ async fn member_page(
     let (member_id, committee_id, scope) = (id.into_inner(), user.committee_id(), user.coordinator.scope.clone());
     let raw = query.into_inner().period;
     let (period, today, (name, home_venue, duties, items, stats)) = db::run(&pool, move |conn| {
-        let today = today(conn, committee_id)?;
+        let today = super::today(conn, committee_id)?;
         let period = requested(raw.as_deref(), today, PeriodKind::Year)?;
         Ok((period, today, member_record(conn, committee_id, &scope, member_id, &period)?))
     })

@@ -72,8 +72,9 @@ pub struct Person {
     pub label: &'static str,
 }
 
-fn person(name: String, status: Option<AttendanceStatus>) -> Person {
-    let (class, label) = match status {
+/// The colour class and the word for an attendance status (`None`: on a draft roster).
+pub fn attendance_chip(status: Option<AttendanceStatus>) -> (&'static str, &'static str) {
+    match status {
         None => ("draft", "草稿"),
         Some(AttendanceStatus::Present) => ("present", "出勤"),
         Some(AttendanceStatus::Late) => ("late", "迟到"),
@@ -82,7 +83,11 @@ fn person(name: String, status: Option<AttendanceStatus>) -> Person {
         Some(AttendanceStatus::CheckedIn) => ("present", "已签到"),
         Some(AttendanceStatus::NotCheckedIn) => ("pending", "未签到"),
         Some(AttendanceStatus::Upcoming) => ("upcoming", "待值班"),
-    };
+    }
+}
+
+fn person(name: String, status: Option<AttendanceStatus>) -> Person {
+    let (class, label) = attendance_chip(status);
     Person { name, class, label }
 }
 
@@ -275,7 +280,7 @@ fn build_page(user: &ConsoleUser, month: Month, mut data: MonthData) -> MonthPag
         for shift in data.shifts.iter().filter(|s| s.venue_id == venue_id && s.date == date) {
             let mut list = data.people.remove(&shift.id).unwrap_or_default();
             if shift.roster_status == "draft" {
-                list.iter_mut().for_each(|p| (p.class, p.label) = ("draft", "草稿"));
+                list.iter_mut().for_each(|p| (p.class, p.label) = attendance_chip(None));
             }
             out.extend(list);
         }
@@ -324,10 +329,7 @@ fn build_page(user: &ConsoleUser, month: Month, mut data: MonthData) -> MonthPag
 fn requested_month(conn: &mut DbConnection, committee_id: i64, raw: Option<&str>) -> Result<Month, ApiError> {
     match raw.filter(|s| !s.is_empty()) {
         Some(raw) => Month::parse(raw).ok_or_else(|| ApiError::field("month", "invalid", "月份格式应为 2026-12")),
-        None => {
-            let tz = crate::roster::store::committee_tz(conn, committee_id)?;
-            Ok(Month::of(chrono::Utc::now().with_timezone(&tz).date_naive()))
-        }
+        None => Ok(Month::of(super::today(conn, committee_id)?)),
     }
 }
 
