@@ -5,7 +5,6 @@ use std::collections::BTreeSet;
 use actix_web::http::header::{Charset, ContentDisposition, DispositionParam, DispositionType, ExtendedValue};
 use actix_web::{HttpResponse, get, web};
 use chrono::Utc;
-use diesel::prelude::*;
 use serde::Deserialize;
 use utoipa::IntoParams;
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -17,7 +16,6 @@ use super::types::{ExportFormat, MembersReport, VenuesReport};
 use crate::auth::{Coordinator, VenueScope};
 use crate::db::{self, DbPool};
 use crate::error::{ApiError, FieldChecks, Problem};
-use crate::schema::venues;
 
 pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(members_report).service(venues_report);
@@ -70,10 +68,7 @@ fn check(c: &Coordinator, q: StatsQuery) -> Result<Asked, ApiError> {
 /// 404 unless the venue is the committee's.
 fn venue_exists(conn: &mut db::DbConnection, committee_id: i64, venue_id: Option<i64>) -> Result<(), ApiError> {
     if let Some(v) = venue_id {
-        venues::table
-            .filter(venues::committee_id.eq(committee_id).and(venues::id.eq(v)))
-            .select(venues::id)
-            .first::<i64>(conn)?;
+        crate::venues::queries::find(conn, committee_id, v)?;
     }
     Ok(())
 }
