@@ -17,7 +17,7 @@ use crate::db::{self, DbConnection, DbPool};
 use crate::domain::{Difficulty, Importance, ItemAction, ItemKind, ItemState, Resolution, Tier};
 use crate::error::{ApiError, FieldChecks};
 use crate::html::see_other;
-use crate::items::handlers::{MAX_NOTE_CHARS, TriageChoice, coordinated_item, triage_checked};
+use crate::items::handlers::{MAX_NOTE_CHARS, TriageChoice, coordinated_item, optional_text, triage_checked};
 use crate::items::store::{self, Actor, ItemRow};
 use crate::items::workflow::{self, CommitteeRules, local_date};
 use crate::schema::{handling_units, items, members, venues};
@@ -280,19 +280,12 @@ async fn triage(
             }
         },
     };
-    let reason = Some(form.reason.trim()).filter(|s| !s.is_empty());
-    let note = Some(form.note.trim()).filter(|s| !s.is_empty());
-    if let Some(r) = reason {
-        checks.check("reason", crate::domain::bounded_text(r, 500));
-    }
-    if let Some(n) = note {
-        checks.check("note", crate::domain::bounded_text(n, MAX_NOTE_CHARS));
-    }
+    let reason = optional_text(&mut checks, "reason", Some(&form.reason), 500);
+    let note = optional_text(&mut checks, "note", Some(&form.note), MAX_NOTE_CHARS);
     checks.finish()?;
     let (Some(importance), Some(difficulty)) = (importance, difficulty) else {
         return Err(ApiError::field("importance", "invalid", "请选择重要性和难易程度").into());
     };
-    let (reason, note) = (reason.map(str::to_owned), note.map(str::to_owned));
     let coordinator = user.coordinator.clone();
     db::transaction(&pool, move |conn| {
         let choice = TriageChoice { importance, difficulty, tier, reason: reason.as_deref(), note: note.as_deref() };
@@ -300,12 +293,6 @@ async fn triage(
     })
     .await?;
     Ok(see_other(format!("/console/items/{id}")))
-}
-
-/// Free text of a form: trimmed, `None` when empty, refused over `max` characters.
-fn form_text(checks: &mut FieldChecks, field: &str, raw: &str, max: usize) -> Option<String> {
-    let raw = raw.trim();
-    if raw.is_empty() { None } else { checks.check(field, crate::domain::bounded_text(raw, max)) }
 }
 
 #[derive(Deserialize)]
@@ -338,7 +325,7 @@ async fn refer(
     let form = form.into_inner();
     user.check_csrf(&form.csrf)?;
     let mut checks = FieldChecks::new();
-    let note = form_text(&mut checks, "note", &form.note, MAX_NOTE_CHARS);
+    let note = optional_text(&mut checks, "note", Some(&form.note), MAX_NOTE_CHARS);
     checks.finish()?;
     let (id, unit_id, coordinator) = (id.into_inner(), form.handling_unit_id, user.coordinator.clone());
     let (unit, token) = db::transaction(&pool, move |conn| {
@@ -372,7 +359,7 @@ async fn reply(
     if form.text.trim().is_empty() {
         checks.push("text", "required", "请填写答复内容");
     }
-    let text = form_text(&mut checks, "text", &form.text, MAX_NOTE_CHARS);
+    let text = optional_text(&mut checks, "text", Some(&form.text), MAX_NOTE_CHARS);
     checks.finish()?;
     let (id, coordinator, text) = (id.into_inner(), user.coordinator.clone(), text.unwrap_or_default());
     db::transaction(&pool, move |conn| {
@@ -407,7 +394,7 @@ async fn close(
     if resolution.is_none() {
         checks.push("resolution", "invalid", "请选择办结方式");
     }
-    let note = form_text(&mut checks, "note", &form.note, MAX_NOTE_CHARS);
+    let note = optional_text(&mut checks, "note", Some(&form.note), MAX_NOTE_CHARS);
     checks.finish()?;
     let Some(resolution) = resolution else {
         return Err(ApiError::field("resolution", "invalid", "请选择办结方式").into());

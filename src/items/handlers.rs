@@ -44,7 +44,8 @@ fn text(checks: &mut FieldChecks, field: &str, raw: &str, max: usize) -> Option<
     checks.check(field, crate::domain::bounded_text(raw, max))
 }
 
-fn optional_text(checks: &mut FieldChecks, field: &str, raw: Option<&str>, max: usize) -> Option<String> {
+/// Optional free text: `None` when blank, else checked like any text field.
+pub fn optional_text(checks: &mut FieldChecks, field: &str, raw: Option<&str>, max: usize) -> Option<String> {
     raw.filter(|s| !s.trim().is_empty()).and_then(|s| text(checks, field, s, max))
 }
 
