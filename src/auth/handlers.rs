@@ -61,13 +61,9 @@ async fn login(
     body: web::Json<LoginRequest>,
 ) -> Result<web::Json<TokenPair>, ApiError> {
     let LoginRequest { phone, password: candidate } = body.into_inner();
-    // Unparseable phones still count against the address and give the same answer.
-    let phone = Phone::parse(&phone).map(|p| p.as_str().to_owned()).unwrap_or(phone);
     let address = crate::client_address::client_address(&req);
-    let keys_throttle = throttle::ThrottleKeys::new(&phone, &address);
-
     // Password hashing is CPU work: it runs on the blocking pool with the queries.
-    let account = db::run(&pool, move |conn| authenticate(conn, &phone, &candidate, &keys_throttle)).await?;
+    let account = db::run(&pool, move |conn| authenticate(conn, &phone, &candidate, &address)).await?;
     if !account.active {
         return Err(ErrorCode::AccountInactive.into());
     }
@@ -78,18 +74,21 @@ async fn login(
     token_pair(&keys, member_id, committee_id, &roles, refresh_token, refresh_expires_at)
 }
 
-/// Checks a phone and password, throttled per phone and per client address: the account, or
-/// `invalid_credentials` (the same answer for an unknown phone, after the same hashing work).
-/// Shared by the API's login and the console's sign-in.
+/// Checks a phone (as typed) and password, throttled per phone and per client `address`: the
+/// account, or `invalid_credentials` (the same answer for an unknown phone, after the same
+/// hashing work). Shared by the API's login and the console's sign-in.
 pub fn authenticate(
     conn: &mut DbConnection,
     phone: &str,
     candidate: &str,
-    keys: &throttle::ThrottleKeys,
+    address: &str,
 ) -> Result<queries::LoginAccount, ApiError> {
+    // Unparseable phones still count against the address and give the same answer.
+    let phone = Phone::parse(phone).map(|p| p.as_str().to_owned()).unwrap_or_else(|_| phone.to_owned());
+    let keys = &throttle::ThrottleKeys::new(&phone, address);
     let now = db::now();
     throttle::check(conn, keys, now)?;
-    let account = queries::account_by_phone(conn, phone)?;
+    let account = queries::account_by_phone(conn, &phone)?;
     let stored = account.as_ref().and_then(|a| a.password_hash.as_deref());
     let matches = password::verify(candidate, stored.unwrap_or_else(|| password::decoy_hash()));
     match account {

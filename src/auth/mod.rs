@@ -5,7 +5,7 @@ mod extract;
 mod handlers;
 pub mod password;
 pub(crate) mod queries;
-pub(crate) mod throttle;
+mod throttle;
 pub mod tokens;
 
 pub use extract::{Admin, AuthUser, Coordinator, VenueScope, load_scope};

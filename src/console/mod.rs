@@ -24,7 +24,7 @@ pub use session::{ConsoleUser, SESSION_COOKIE, SIGN_IN_COOKIE};
 
 use crate::auth::tokens::{random_token, sha256_hex};
 use crate::db::{self, DbPool};
-use crate::domain::{Phone, Roles};
+use crate::domain::Roles;
 use crate::error::{ApiError, ErrorCode};
 use crate::html::see_other;
 use render::page_with;
@@ -95,11 +95,10 @@ async fn sign_in(req: HttpRequest, pool: web::Data<DbPool>, form: web::Form<Sign
     if expected.is_empty() || sha256_hex(&expected) != sha256_hex(&csrf) {
         return sign_in_page(&req, StatusCode::FORBIDDEN, phone, Some("页面已过期，请重新登录"));
     }
-    let normalized = Phone::parse(&phone).map(|p| p.as_str().to_owned()).unwrap_or_else(|_| phone.clone());
     let address = crate::client_address::client_address(&req);
-    let keys = crate::auth::throttle::ThrottleKeys::new(&normalized, &address);
+    let typed = phone.clone();
     let outcome = db::run(&pool, move |conn| {
-        let account = crate::auth::authenticate(conn, &normalized, &password, &keys)?;
+        let account = crate::auth::authenticate(conn, &typed, &password, &address)?;
         if !account.active {
             return Err(ErrorCode::AccountInactive.into());
         }
