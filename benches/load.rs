@@ -175,7 +175,7 @@ async fn run(backend: &'static str, url: &str, dir: &std::path::Path) -> Run {
     )
     .await;
 
-    let keys = zhiban::auth::JwtKeys::new(&zhiban::config::JwtSecret::new(SECRET));
+    let keys = zhiban::auth::JwtKeys::new(&zhiban::config::JwtSecret::new(SECRET), zhiban::clock::Clock::system());
     let tokens: Arc<Vec<String>> = Arc::new(
         fixture
             .members
@@ -404,6 +404,7 @@ fn fixture(conn: &mut DbConnection) -> Fixture {
             admin_phone: Phone::parse("13900000000").unwrap(),
             admin_password: Password::parse("load-password").unwrap(),
         },
+        Utc::now().naive_utc(),
     )
     .unwrap();
     let committee_id = created.committee_id;

@@ -1,5 +1,6 @@
 //! The `zhiban` command line.
 
+use chrono::NaiveDateTime;
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
@@ -72,10 +73,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::CreateCommittee { code, name, timezone, admin_name, admin_phone } => {
             let settings = load(SecretPolicy::DemoAllowed)?;
-            create_committee(&settings, &code, &name, &timezone, &admin_name, &admin_phone)
+            create_committee(&settings, &code, &name, &timezone, &admin_name, &admin_phone, settings.clock.now_naive())
         }
         Command::ImportMembers { file, committee } => {
-            import_members(&load(SecretPolicy::DemoAllowed)?, &file, &committee)
+            let settings = load(SecretPolicy::DemoAllowed)?;
+            import_members(&settings, &file, &committee, settings.clock.now_naive())
         }
         Command::Backup { file } => {
             let summary = db::backup::backup(&load(SecretPolicy::DemoAllowed)?.database, &file)?;
@@ -107,26 +109,44 @@ async fn demo(settings: Settings) -> anyhow::Result<()> {
     // The county is written before the server and its worker start, so nothing else waits
     // on (or is refused by) the long first write.
     let location = settings.database.clone();
+    let now = settings.clock.now_naive();
     let county = actix_web::web::block(move || -> anyhow::Result<crate::demo::DemoCounty> {
         let pool = db::connect(&location, 1)?;
         let mut conn = pool.get()?;
         db::run_migrations(&mut conn).map_err(|e| anyhow::anyhow!("migrations failed: {e}"))?;
-        crate::demo::ensure(&mut conn).map_err(|e| anyhow::anyhow!("demo county: {e}"))
+        crate::demo::ensure(&mut conn, now).map_err(|e| anyhow::anyhow!("demo county: {e}"))
     })
     .await??;
     let app = Application::build(settings.clone()).await?;
     let base = settings.public_url.clone().unwrap_or_else(|| format!("http://{}:{}", settings.bind.ip(), app.port()));
+    let calendars = if county.provisional_years.is_empty() {
+        "official holiday calendars for every year of it".to_owned()
+    } else {
+        let years: Vec<String> = county.provisional_years.iter().map(i32::to_string).collect();
+        format!(
+            "no official holiday calendar yet for {}: weekends only there, until the office enters it at {base}/console/calendar",
+            years.join(", ")
+        )
+    };
+    let displays: String = county
+        .displays
+        .iter()
+        .map(|(name, path)| format!("  Display      {base}{path}   ({name}; the token in the link is the device's)\n"))
+        .collect();
     println!(
-        "\n  zhiban demo — 平阳县政协: {venues} venues, {members} members, 2026 holiday calendar and published 2026 rosters\n\n  \
+        "\n  zhiban demo — 平阳县政协: {venues} venues, {members} members, rosters published {from} to {to}\n  \
+         ({calendars})\n\n  \
          Console      {base}/console   (coordinators and the office, in a browser: sign in below)\n  \
          API          {base}/api/v1\n  \
          OpenAPI      {base}/api-spec/openapi.json\n  \
          Health       {base}/health   Ready {base}/ready   Metrics {base}/metrics\n  \
-         Resident     {base}/r/{first_venue}   (the page behind a studio's printed QR; no login)\n\n  \
+         Resident     {base}/r/{first_venue}   (the page behind a studio's printed QR; no login)\n\
+         {displays}\n  \
          Sign in (phone / password):\n  \
          admin        {admin} / {pw}\n  \
          coordinator  {coord} / {pw}   ({coord_venue})\n  \
-         member       {member} / {pw}   ({member_venue})\n\n  \
+         member       {member} / {pw}   ({member_venue}; on duty at the CPPCC Home from 30 minutes from now:\n  \
+                      its check-in is open, scan the Home display's code)\n\n  \
          Try:\n  \
          curl -s {base}/api/v1/auth/login -H 'content-type: application/json' \\\n    \
          -d '{{\"phone\":\"{admin}\",\"password\":\"{pw}\"}}'\n  \
@@ -134,6 +154,8 @@ async fn demo(settings: Settings) -> anyhow::Result<()> {
         venues = county.venue_codes.len(),
         first_venue = county.venue_codes[0],
         members = county.members,
+        from = county.period.0,
+        to = county.period.1,
         admin = county.admin_phone,
         coord = county.coordinator_phone,
         coord_venue = county.coordinator_venue,
@@ -155,6 +177,7 @@ fn create_committee(
     timezone: &str,
     admin_name: &str,
     admin_phone: &str,
+    now: NaiveDateTime,
 ) -> anyhow::Result<()> {
     use crate::domain::{Password, PersonName, Phone, Timezone, VenueCode};
     let password = std::env::var("ZHIBAN_ADMIN_PASSWORD")
@@ -171,12 +194,17 @@ fn create_committee(
     let pool = db::connect(&settings.database, 1)?;
     let mut conn = pool.get()?;
     db::run_migrations(&mut conn).map_err(|e| anyhow::anyhow!("{e}"))?;
-    let created = crate::committee::create(&mut conn, new).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let created = crate::committee::create(&mut conn, new, now).map_err(|e| anyhow::anyhow!("{e}"))?;
     println!("committee {code} created (id {}), admin id {}", created.committee_id, created.admin_id);
     Ok(())
 }
 
-fn import_members(settings: &Settings, file: &std::path::Path, committee: &str) -> anyhow::Result<()> {
+fn import_members(
+    settings: &Settings,
+    file: &std::path::Path,
+    committee: &str,
+    now: NaiveDateTime,
+) -> anyhow::Result<()> {
     use diesel::prelude::*;
     let data = std::fs::read(file).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;
     if data.len() > crate::members::import::MAX_IMPORT_BYTES {
@@ -214,7 +242,7 @@ fn import_members(settings: &Settings, file: &std::path::Path, committee: &str) 
     };
     let bar = indicatif::ProgressBar::new(lines.len() as u64)
         .with_style(indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} members").expect("valid template"));
-    let result = crate::members::import::store(&mut conn, committee_id, lines, &|n| bar.set_position(n));
+    let result = crate::members::import::store(&mut conn, committee_id, lines, &|n| bar.set_position(n), now);
     bar.finish_and_clear();
     match result {
         Ok(n) => {

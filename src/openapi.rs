@@ -2,7 +2,6 @@
 //! (utoipa-actix-web), so the routes and the spec cannot disagree. `api-spec/openapi.json` is
 //! this document, committed; a test fails when it drifts.
 
-use actix_web::{HttpResponse, get, web};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 use utoipa_actix_web::AppExt;
@@ -52,7 +51,7 @@ pub fn document() -> utoipa::openapi::OpenApi {
     let (_, api) = actix_web::App::new()
         .into_utoipa_app()
         .openapi(ApiDoc::openapi())
-        .configure(crate::startup::routes)
+        .configure(crate::routes::routes)
         .split_for_parts();
     let mut api = api;
     add_common_responses(&mut api);
@@ -121,12 +120,3 @@ pub fn document_json() -> String {
     json.push('\n');
     json
 }
-
-/// Serves the document this server was built with.
-#[utoipa::path(tag = "ops", responses((status = 200, content_type = "application/json", body = Object)))]
-#[get("/api-spec/openapi.json")]
-pub async fn serve_document(doc: web::Data<SpecJson>) -> HttpResponse {
-    HttpResponse::Ok().content_type("application/json").body(doc.0.clone())
-}
-
-pub struct SpecJson(pub String);

@@ -152,6 +152,7 @@ diesel::table! {
         published_at -> Nullable<Timestamp>,
         published_by -> Nullable<BigInt>,
         updated_at -> Timestamp,
+        calendar_missing_years -> Text,
     }
 }
 

@@ -9,54 +9,21 @@ use actix_web::http::StatusCode;
 use actix_web::middleware::{ErrorHandlerResponse, ErrorHandlers};
 use actix_web::{App, HttpRequest, HttpServer, web};
 use tracing_actix_web::TracingLogger;
-use utoipa_actix_web::service_config::ServiceConfig;
-use utoipa_actix_web::{AppExt, scope};
+
+use utoipa_actix_web::AppExt;
 
 use crate::auth::JwtKeys;
 use crate::config::Settings;
 use crate::db::{self, DbPool};
 use crate::error::{ApiError, ErrorCode};
-use crate::openapi::SpecJson;
+use crate::ops::SpecJson;
+use crate::public_url::PublicUrl;
 
 /// Largest JSON body any endpoint takes; CSV imports have their own cap.
 pub const JSON_LIMIT_BYTES: usize = 256 * 1024;
 
 /// Largest HTML form body (the resident's form: 2,000 characters of text and a few fields).
 pub const FORM_LIMIT_BYTES: usize = 32 * 1024;
-
-/// Every route of the service, registered with its OpenAPI entry.
-pub fn routes(cfg: &mut ServiceConfig) {
-    cfg.configure(crate::ops::routes)
-        .service(crate::openapi::serve_document)
-        .configure(crate::roster::feed::public_routes)
-        .configure(crate::checkin::display::public_routes)
-        .configure(crate::items::pages::routes)
-        .service(
-            scope::scope("/api/v1")
-                .configure(crate::auth::routes)
-                .configure(crate::members::routes)
-                .configure(crate::venues::routes)
-                .configure(crate::calendar::routes)
-                .configure(crate::committee::routes)
-                .configure(crate::roster::routes)
-                .configure(crate::checkin::routes)
-                .configure(crate::outbox::routes)
-                .configure(crate::items::routes)
-                .configure(crate::stats::routes),
-        );
-}
-
-/// The configured public base URL (`ZHIBAN_PUBLIC_URL`), for links the server hands out.
-pub struct PublicUrl(pub Option<String>);
-
-/// The base URL for links the server hands out: `ZHIBAN_PUBLIC_URL`, else this request's host.
-pub fn base_url(req: &HttpRequest) -> String {
-    let configured = req.app_data::<web::Data<PublicUrl>>().and_then(|u| u.0.clone());
-    configured.unwrap_or_else(|| {
-        let info = req.connection_info();
-        format!("{}://{}", info.scheme(), info.host())
-    })
-}
 
 pub struct Application {
     port: u16,
@@ -89,7 +56,12 @@ impl Application {
     pub fn build_with(settings: Settings, pool: DbPool, listener: TcpListener) -> anyhow::Result<Self> {
         let port = listener.local_addr()?.port();
         let pool_data = web::Data::new(pool.clone());
-        let keys = web::Data::new(JwtKeys::rotating(&settings.jwt_secret, settings.jwt_previous_secret.as_ref()));
+        let clock = web::Data::new(settings.clock.clone());
+        let keys = web::Data::new(JwtKeys::rotating(
+            &settings.jwt_secret,
+            settings.jwt_previous_secret.as_ref(),
+            settings.clock.clone(),
+        ));
         let spec = web::Data::new(SpecJson(crate::openapi::document_json()));
         let public_url = web::Data::new(PublicUrl(settings.public_url.clone()));
         let submission_limits =
@@ -121,6 +93,7 @@ impl Application {
                 .app_data(web::PayloadConfig::new(crate::members::import::MAX_IMPORT_BYTES + 1024))
                 .app_data(pool_data.clone())
                 .app_data(keys.clone())
+                .app_data(clock.clone())
                 .app_data(spec.clone())
                 .app_data(public_url.clone())
                 .app_data(submission_limits.clone())
@@ -129,7 +102,7 @@ impl Application {
                 .app_data(web::FormConfig::default().limit(FORM_LIMIT_BYTES))
                 .app_data(registry.clone())
                 .into_utoipa_app()
-                .configure(routes)
+                .configure(crate::routes::routes)
                 .into_app()
                 // The console is a user interface, not part of the API document.
                 .configure(crate::console::routes)
@@ -147,7 +120,7 @@ impl Application {
         let worker = settings.worker_enabled.then(|| {
             let (stop, stopped) = tokio::sync::watch::channel(false);
             let worker_id = crate::outbox::worker::worker_id();
-            (stop, tokio::spawn(crate::outbox::worker::run_worker(pool.clone(), worker_id, stopped)))
+            (stop, tokio::spawn(crate::worker::run_worker(settings.clock.clone(), pool.clone(), worker_id, stopped)))
         });
         Ok(Self { port, pool, server, worker })
     }

@@ -1,11 +1,12 @@
 use actix_web::{HttpRequest, HttpResponse, post, web};
-use chrono::Duration;
+use chrono::{Duration, NaiveDateTime};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::tokens::{JwtKeys, REFRESH_TOKEN_TTL_DAYS, random_token, sha256_hex};
 use super::{password, queries, throttle};
+use crate::clock::Clock;
 use crate::db::{self, DbConnection, DbPool};
 use crate::domain::{Phone, Role, Roles};
 use crate::error::{ApiError, ErrorCode, Problem};
@@ -58,19 +59,21 @@ async fn login(
     req: HttpRequest,
     pool: web::Data<DbPool>,
     keys: web::Data<JwtKeys>,
+    clock: Clock,
     body: web::Json<LoginRequest>,
 ) -> Result<web::Json<TokenPair>, ApiError> {
     let LoginRequest { phone, password: candidate } = body.into_inner();
     let address = crate::client_address::client_address(&req);
+    let now = clock.now_naive();
     // Password hashing is CPU work: it runs on the blocking pool with the queries.
-    let account = db::run(&pool, move |conn| authenticate(conn, &phone, &candidate, &address)).await?;
+    let account = db::run(&pool, move |conn| authenticate(conn, &phone, &candidate, &address, now)).await?;
     if !account.active {
         return Err(ErrorCode::AccountInactive.into());
     }
     let roles = Roles::parse_list(&account.roles).map_err(|e| ApiError::unexpected(anyhow::anyhow!("{e}")))?;
     let (member_id, committee_id) = (account.id, account.committee_id);
     let (refresh_token, refresh_expires_at) =
-        db::run(&pool, move |conn| start_refresh_family(conn, committee_id, member_id)).await?;
+        db::run(&pool, move |conn| start_refresh_family(conn, committee_id, member_id, now)).await?;
     token_pair(&keys, member_id, committee_id, &roles, refresh_token, refresh_expires_at)
 }
 
@@ -82,11 +85,11 @@ pub fn authenticate(
     phone: &str,
     candidate: &str,
     address: &str,
+    now: NaiveDateTime,
 ) -> Result<queries::LoginAccount, ApiError> {
     // Unparseable phones still count against the address and give the same answer.
     let phone = Phone::parse(phone).map(|p| p.as_str().to_owned()).unwrap_or_else(|_| phone.to_owned());
     let keys = &throttle::ThrottleKeys::new(&phone, address);
-    let now = db::now();
     throttle::check(conn, keys, now)?;
     let account = queries::account_by_phone(conn, &phone)?;
     let stored = account.as_ref().and_then(|a| a.password_hash.as_deref());
@@ -117,12 +120,14 @@ pub fn authenticate(
 async fn refresh(
     pool: web::Data<DbPool>,
     keys: web::Data<JwtKeys>,
+    clock: Clock,
     body: web::Json<RefreshRequest>,
 ) -> Result<web::Json<TokenPair>, ApiError> {
     let presented = sha256_hex(body.refresh_token.trim());
+    let now = clock.now_naive();
     // The reuse verdict must be committed even though the request fails, so the family
     // revocation runs in its own transaction and the outcome is returned, not thrown.
-    let outcome = db::transaction(&pool, move |conn| rotate(conn, &presented)).await?;
+    let outcome = db::transaction(&pool, move |conn| rotate(conn, &presented, now)).await?;
     match outcome {
         Rotation::Rotated { member_id, committee_id, roles, token, expires_at } => {
             token_pair(&keys, member_id, committee_id, &roles, token, expires_at)
@@ -136,8 +141,7 @@ enum Rotation {
     Refused(ErrorCode),
 }
 
-fn rotate(conn: &mut DbConnection, presented_hash: &str) -> Result<Rotation, ApiError> {
-    let now = db::now();
+fn rotate(conn: &mut DbConnection, presented_hash: &str, now: NaiveDateTime) -> Result<Rotation, ApiError> {
     let Some(stored) = queries::refresh_token_by_hash(conn, presented_hash)? else {
         return Ok(Rotation::Refused(ErrorCode::RefreshTokenInvalid));
     };
@@ -183,11 +187,16 @@ fn rotate(conn: &mut DbConnection, presented_hash: &str) -> Result<Rotation, Api
     responses((status = 204, description = "Signed out (also when the token was already unknown)"))
 )]
 #[post("/auth/logout")]
-async fn logout(pool: web::Data<DbPool>, body: web::Json<RefreshRequest>) -> Result<HttpResponse, ApiError> {
+async fn logout(
+    pool: web::Data<DbPool>,
+    clock: Clock,
+    body: web::Json<RefreshRequest>,
+) -> Result<HttpResponse, ApiError> {
     let presented = sha256_hex(body.refresh_token.trim());
+    let now = clock.now_naive();
     db::run(&pool, move |conn| {
         if let Some(stored) = queries::refresh_token_by_hash(conn, &presented)? {
-            queries::revoke_family(conn, &stored.family, db::now())?;
+            queries::revoke_family(conn, &stored.family, now)?;
         }
         Ok(())
     })
@@ -199,8 +208,8 @@ fn start_refresh_family(
     conn: &mut DbConnection,
     committee_id: i64,
     member_id: i64,
+    now: NaiveDateTime,
 ) -> Result<(String, chrono::NaiveDateTime), ApiError> {
-    let now = db::now();
     let token = random_token();
     let expires_at = now + Duration::days(REFRESH_TOKEN_TTL_DAYS);
     queries::insert_refresh_token(

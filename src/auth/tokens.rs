@@ -6,6 +6,7 @@ use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::clock::Clock;
 use crate::config::JwtSecret;
 use crate::domain::Role;
 use crate::error::{ApiError, ErrorCode};
@@ -31,28 +32,32 @@ pub struct JwtKeys {
     decoding: DecodingKey,
     previous: Option<DecodingKey>,
     validation: Validation,
+    clock: Clock,
 }
 
 impl JwtKeys {
-    pub fn new(secret: &JwtSecret) -> Self {
-        Self::rotating(secret, None)
+    pub fn new(secret: &JwtSecret, clock: Clock) -> Self {
+        Self::rotating(secret, None, clock)
     }
 
-    pub fn rotating(secret: &JwtSecret, previous: Option<&JwtSecret>) -> Self {
+    pub fn rotating(secret: &JwtSecret, previous: Option<&JwtSecret>, clock: Clock) -> Self {
         // Only HS256 is accepted: a token claiming `none` or another algorithm is refused.
         let mut validation = Validation::new(Algorithm::HS256);
         validation.leeway = 5;
         validation.set_required_spec_claims(&["exp", "sub"]);
+        // Expiry is judged below against the service's clock, not the library's system time.
+        validation.validate_exp = false;
         Self {
             encoding: EncodingKey::from_secret(secret.expose()),
             decoding: DecodingKey::from_secret(secret.expose()),
             previous: previous.map(|p| DecodingKey::from_secret(p.expose())),
             validation,
+            clock,
         }
     }
 
     pub fn issue(&self, member_id: i64, committee_id: i64, roles: Vec<Role>) -> Result<(String, i64), ApiError> {
-        let now = chrono::Utc::now().timestamp();
+        let now = self.clock.now().timestamp();
         let claims = AccessClaims {
             sub: member_id.to_string(),
             cid: committee_id,
@@ -72,10 +77,11 @@ impl JwtKeys {
             (Err(e), Some(previous)) if *e.kind() == ErrorKind::InvalidSignature => decode(previous),
             (result, _) => result,
         };
-        decoded.map(|data| data.claims).map_err(|e| match e.kind() {
-            ErrorKind::ExpiredSignature => ErrorCode::TokenExpired.into(),
-            _ => ErrorCode::TokenInvalid.into(),
-        })
+        let claims = decoded.map(|data| data.claims).map_err(|_| ApiError::from(ErrorCode::TokenInvalid))?;
+        if claims.exp + self.validation.leeway as i64 <= self.clock.now().timestamp() {
+            return Err(ErrorCode::TokenExpired.into());
+        }
+        Ok(claims)
     }
 }
 

@@ -6,6 +6,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::{YearArrangement, queries};
 use crate::auth::{Admin, AuthUser};
+use crate::clock::Clock;
 use crate::db::{self, DbPool};
 use crate::error::{ApiError, ErrorCode, FieldError, Problem};
 
@@ -76,7 +77,7 @@ impl From<queries::StoredYear> for CalendarYearDoc {
     }
 }
 
-fn year_param(raw: i32) -> Result<i32, ApiError> {
+pub(super) fn year_param(raw: i32) -> Result<i32, ApiError> {
     if (2000..=2100).contains(&raw) {
         Ok(raw)
     } else {
@@ -121,6 +122,7 @@ async fn get_calendar(
 )]
 #[put("/calendar/{year}")]
 async fn put_calendar(
+    clock: Clock,
     Admin(admin): Admin,
     pool: web::Data<DbPool>,
     year: web::Path<i32>,
@@ -128,22 +130,9 @@ async fn put_calendar(
 ) -> Result<web::Json<CalendarYearDoc>, ApiError> {
     let year = year_param(year.into_inner())?;
     let body = body.into_inner();
-    let source = body.source.clone();
-    let arrangement = body.into_arrangement(year)?;
-    let committee_id = admin.committee_id;
+    let (committee_id, now) = (admin.committee_id, clock.now_naive());
     let stored = db::transaction(&pool, move |conn| {
-        queries::replace(conn, committee_id, &arrangement, source.as_deref(), Some(admin.member_id))?;
-        crate::audit::record(
-            conn,
-            committee_id,
-            Some(admin.member_id),
-            "calendar.replaced",
-            "calendar_year",
-            Some(year.into()),
-            "",
-        )?;
-        queries::load(conn, committee_id, year)?
-            .ok_or_else(|| ApiError::unexpected(anyhow::anyhow!("calendar vanished")))
+        super::workflow::set_year(conn, committee_id, admin.member_id, year, body, now)
     })
     .await?;
     Ok(web::Json(stored.into()))

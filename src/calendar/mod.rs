@@ -1,11 +1,14 @@
 //! The committee's working-day calendar (节假日安排): per year, the public holidays and the
 //! weekend dates that are adjusted working days (调休). Rosters and deadlines count on it.
 
+pub mod attention;
 mod handlers;
 pub mod queries;
+mod workflow;
 mod working_days;
 
-pub use handlers::{CalendarUpload, CalendarYearDoc, routes};
+pub use handlers::{CalendarUpload, CalendarYearDoc, Holiday, routes};
+pub use workflow::set_year;
 pub use working_days::WorkingDayCalendar;
 
 use std::collections::BTreeSet;
@@ -13,6 +16,18 @@ use std::collections::BTreeSet;
 use chrono::{Datelike, NaiveDate, Weekday};
 
 use crate::domain::Invalid;
+
+/// The years a committee has an official arrangement for. Working days counted into any other
+/// year take weekends only, and what is counted so is provisional and must say so.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct KnownYears(pub BTreeSet<i32>);
+
+impl KnownYears {
+    /// Whether every year from `from` to `to` has its arrangement.
+    pub fn cover(&self, from: NaiveDate, to: NaiveDate) -> bool {
+        (from.year().min(to.year())..=to.year().max(from.year())).all(|y| self.0.contains(&y))
+    }
+}
 
 /// The official 2026 arrangement, shipped for the demo and tests; later years are uploaded.
 pub const CHINA_2026_JSON: &str = include_str!("holidays-cn-2026.json");

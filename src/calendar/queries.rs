@@ -2,7 +2,7 @@ use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
 use super::YearArrangement;
-use crate::db::{self, DbConnection};
+use crate::db::DbConnection;
 use crate::error::ApiError;
 use crate::schema::{calendar_days, calendar_years};
 
@@ -47,9 +47,9 @@ pub fn replace(
     arrangement: &YearArrangement,
     source: Option<&str>,
     actor_id: Option<i64>,
+    now: NaiveDateTime,
 ) -> Result<(), ApiError> {
     let (first, last) = year_bounds(arrangement.year);
-    let now = db::now();
     diesel::delete(
         calendar_days::table
             .filter(calendar_days::committee_id.eq(committee_id))
@@ -111,6 +111,15 @@ pub fn working_days(
         .load(conn)?;
     let (holidays, adjusted): (Vec<_>, Vec<_>) = days.into_iter().partition(|(_, kind)| kind == HOLIDAY);
     Ok(super::WorkingDayCalendar::new(holidays.into_iter().map(|d| d.0), adjusted.into_iter().map(|d| d.0)))
+}
+
+/// The years the committee has an arrangement for.
+pub fn known_years(conn: &mut DbConnection, committee_id: i64) -> Result<super::KnownYears, ApiError> {
+    let years: Vec<i32> = calendar_years::table
+        .filter(calendar_years::committee_id.eq(committee_id))
+        .select(calendar_years::year)
+        .load(conn)?;
+    Ok(super::KnownYears(years.into_iter().collect()))
 }
 
 /// Years in `[from, to]` with no uploaded arrangement.

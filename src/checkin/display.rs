@@ -3,6 +3,7 @@
 
 use actix_web::{FromRequest, HttpRequest, HttpResponse, delete, get, post, web};
 use askama::Template;
+use chrono::NaiveDateTime;
 use chrono::Utc;
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -12,6 +13,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use super::code::{STEP_SECONDS, display_code, poster_code, step_of};
 use crate::auth::tokens::{random_token, sha256_hex};
 use crate::auth::{Admin, Coordinator};
+use crate::clock::Clock;
 use crate::db::{self, DbConnection, DbPool};
 use crate::error::{ApiError, ErrorCode, Problem};
 use crate::schema::{assignments, checkins, display_devices, members, rosters, shifts, venues};
@@ -73,6 +75,7 @@ pub struct DeviceToken {
 )]
 #[post("/venues/{id}/display-devices")]
 async fn create_device(
+    clock: Clock,
     Admin(admin): Admin,
     req: HttpRequest,
     pool: web::Data<DbPool>,
@@ -83,41 +86,57 @@ async fn create_device(
     let name = crate::domain::VenueName::parse(&body.name)
         .map_err(|e| ApiError::field("name", e.reason, e.message))?
         .into_inner();
-    let token = random_token();
-    let hash = sha256_hex(&token);
     let committee_id = admin.committee_id;
-    let (device_id, code, name) = db::transaction(&pool, move |conn| {
+    let now = clock.now_naive();
+    let (device_id, token, code, name) = db::transaction(&pool, move |conn| {
         let venue = crate::venues::queries::find(conn, committee_id, venue_id)?;
-        let id: i64 = diesel::insert_into(display_devices::table)
-            .values((
-                display_devices::committee_id.eq(committee_id),
-                display_devices::venue_id.eq(venue_id),
-                display_devices::name.eq(&name),
-                display_devices::token_hash.eq(hash),
-                display_devices::created_at.eq(db::now()),
-            ))
-            .returning(display_devices::id)
-            .get_result(conn)?;
-        crate::audit::record(
-            conn,
-            committee_id,
-            Some(admin.member_id),
-            "display_device.created",
-            "venue",
-            Some(venue_id),
-            &name,
-        )?;
-        Ok((id, venue.code, name))
+        let (id, token) = register_device(conn, committee_id, venue_id, &name, admin.member_id, now)?;
+        Ok((id, token, venue.code, name))
     })
     .await?;
-    let display_url = format!("{}/display/{code}?device={token}", crate::startup::base_url(&req));
+    let display_url = format!("{}/display/{code}?device={token}", crate::public_url::BaseUrl::of(&req));
     Ok(HttpResponse::Created().json(DeviceToken { id: device_id, venue_id, name, token, display_url }))
+}
+
+/// Registers a display device of `venue_id` (a venue of the committee); its id and the token
+/// for its URL, which is stored only as a hash. Audited as `actor`'s.
+pub fn register_device(
+    conn: &mut DbConnection,
+    committee_id: i64,
+    venue_id: i64,
+    name: &str,
+    actor: i64,
+    now: NaiveDateTime,
+) -> Result<(i64, String), ApiError> {
+    let token = random_token();
+    let id: i64 = diesel::insert_into(display_devices::table)
+        .values((
+            display_devices::committee_id.eq(committee_id),
+            display_devices::venue_id.eq(venue_id),
+            display_devices::name.eq(name),
+            display_devices::token_hash.eq(sha256_hex(&token)),
+            display_devices::created_at.eq(now),
+        ))
+        .returning(display_devices::id)
+        .get_result(conn)?;
+    crate::audit::record(
+        conn,
+        committee_id,
+        Some(actor),
+        "display_device.created",
+        "venue",
+        Some(venue_id),
+        name,
+        now,
+    )?;
+    Ok((id, token))
 }
 
 /// Revoke a display device token (admin).
 #[utoipa::path(tag = "checkin", params(("id" = i64, Path, description = "Device id")), responses((status = 204, description = "Revoked")), security(("bearer" = [])))]
 #[delete("/display-devices/{id}")]
 async fn revoke_device(
+    clock: Clock,
     Admin(admin): Admin,
     pool: web::Data<DbPool>,
     id: web::Path<i64>,
@@ -128,7 +147,7 @@ async fn revoke_device(
             display_devices::table
                 .filter(display_devices::committee_id.eq(admin.committee_id).and(display_devices::id.eq(id))),
         )
-        .set(display_devices::revoked_at.eq(db::now()))
+        .set(display_devices::revoked_at.eq(clock.now_naive()))
         .execute(conn)?;
         if updated == 0 { Err(ApiError::not_found()) } else { Ok(()) }
     })
@@ -146,6 +165,7 @@ pub struct SecretRotated {
 #[utoipa::path(tag = "checkin", params(("id" = i64, Path, description = "Venue id")), responses((status = 200, body = SecretRotated)), security(("bearer" = [])))]
 #[post("/venues/{id}/rotate-secret")]
 async fn rotate_secret(
+    clock: Clock,
     Admin(admin): Admin,
     pool: web::Data<DbPool>,
     id: web::Path<i64>,
@@ -168,6 +188,7 @@ async fn rotate_secret(
             "venue",
             Some(venue_id),
             "",
+            clock.now_naive(),
         )?;
         Ok(version)
     })
@@ -210,9 +231,9 @@ struct CurrentCode {
     refresh_in: i64,
 }
 
-fn current_code(conn: &mut DbConnection, venue_id: i64) -> Result<CurrentCode, ApiError> {
+fn current_code(conn: &mut DbConnection, venue_id: i64, now: NaiveDateTime) -> Result<CurrentCode, ApiError> {
     let (code, secret, version) = venue_secret(conn, venue_id)?;
-    let now = Utc::now().timestamp();
+    let now = now.and_utc().timestamp();
     let step = step_of(now);
     // A code stays acceptable for the next step too; refresh at the step change so the
     // screen always shows the newest.
@@ -237,6 +258,7 @@ fn current_code(conn: &mut DbConnection, venue_id: i64) -> Result<CurrentCode, A
 )]
 #[get("/venues/{id}/display-code")]
 async fn display_code_endpoint(
+    clock: Clock,
     req: HttpRequest,
     pool: web::Data<DbPool>,
     id: web::Path<i64>,
@@ -261,7 +283,7 @@ async fn display_code_endpoint(
             },
             (None, None) => return Err(ErrorCode::Unauthenticated.into()),
         }
-        current_code(conn, venue_id)
+        current_code(conn, venue_id, clock.now_naive())
     })
     .await?;
     render_code(query.format.as_deref(), code)
@@ -381,6 +403,7 @@ pub struct DisplayQuery {
 )]
 #[get("/display/{venue_code}")]
 async fn display_page(
+    clock: Clock,
     pool: web::Data<DbPool>,
     code: web::Path<String>,
     query: web::Query<DisplayQuery>,
@@ -395,8 +418,8 @@ async fn display_page(
         if venue.code != venue_code {
             return Err(ErrorCode::Unauthenticated.into());
         }
-        let code = current_code(conn, venue_id)?;
-        let now = db::now();
+        let code = current_code(conn, venue_id, clock.now_naive())?;
+        let now = clock.now_naive();
         let opens = chrono::Duration::minutes(super::scan::OPENS_BEFORE_MINUTES);
         let on_duty: Vec<(String, Option<i64>)> = assignments::table
             .inner_join(shifts::table.inner_join(rosters::table))

@@ -8,6 +8,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use super::attendance::{self, AttendanceRow};
 use super::scan::{self, LATE_AFTER_MINUTES, ScanRequest, ScanResult};
 use crate::auth::{AuthUser, Coordinator, VenueScope};
+use crate::clock::Clock;
 use crate::db::{self, DbPool};
 use crate::error::{ApiError, ErrorCode, FieldChecks, Problem};
 use crate::schema::{assignments, checkins, members, rosters, shifts};
@@ -52,6 +53,7 @@ fn check_scan(checks: &mut FieldChecks, prefix: &str, s: &ScanRequest) {
 )]
 #[post("/checkins")]
 async fn check_in(
+    clock: Clock,
     user: AuthUser,
     writes: web::Data<db::GroupCommit>,
     body: web::Json<ScanRequest>,
@@ -60,7 +62,7 @@ async fn check_in(
     let mut checks = FieldChecks::new();
     check_scan(&mut checks, "", &request);
     checks.finish()?;
-    let received = Utc::now();
+    let received = clock.now();
     let result = writes
         .write(move |conn| scan::scan(conn, user.committee_id, user.member_id, &request, false, received))
         .await?;
@@ -84,6 +86,7 @@ pub struct ScanBatch {
 )]
 #[post("/checkins/batch")]
 async fn check_in_batch(
+    clock: Clock,
     user: AuthUser,
     pool: web::Data<DbPool>,
     body: web::Json<ScanBatch>,
@@ -98,7 +101,7 @@ async fn check_in_batch(
     }
     checks.finish()?;
     let results = db::run(&pool, move |conn| {
-        let now = Utc::now();
+        let now = clock.now();
         // Each scan commits on its own: one bad entry never loses the others.
         batch
             .scans
@@ -233,6 +236,7 @@ pub struct CheckinFilter {
 )]
 #[get("/checkins")]
 async fn list_checkins(
+    clock: Clock,
     c: Coordinator,
     pool: web::Data<DbPool>,
     filter: web::Query<CheckinFilter>,
@@ -244,8 +248,8 @@ async fn list_checkins(
     let committee_id = c.user.committee_id;
     let scope = c.scope.clone();
     let views = db::run(&pool, move |conn| {
-        let tz = crate::roster::store::committee_tz(conn, committee_id)?;
-        let date = f.date.unwrap_or_else(|| Utc::now().with_timezone(&tz).date_naive());
+        let tz = crate::committee::timezone(conn, committee_id)?;
+        let date = f.date.unwrap_or_else(|| clock.now().with_timezone(&tz).date_naive());
         let mut q = checkins::table
             .inner_join(members::table)
             .inner_join(assignments::table.inner_join(shifts::table))
@@ -288,6 +292,7 @@ pub struct ManualCheckin {
 )]
 #[post("/checkins/manual")]
 async fn manual_check_in(
+    clock: Clock,
     c: Coordinator,
     pool: web::Data<DbPool>,
     body: web::Json<ManualCheckin>,
@@ -297,7 +302,7 @@ async fn manual_check_in(
     if reason.is_empty() || reason.chars().count() > 200 {
         return Err(ApiError::field("reason", "required", "a reason of at most 200 characters is needed"));
     }
-    let (committee_id, actor) = (c.user.committee_id, c.user.member_id);
+    let (committee_id, actor, now) = (c.user.committee_id, c.user.member_id, clock.now_naive());
     let view = db::transaction(&pool, move |conn| {
         let (member_id, shift_id, venue_id, starts_at, status): (i64, i64, i64, chrono::NaiveDateTime, String) =
             assignments::table
@@ -310,7 +315,7 @@ async fn manual_check_in(
         if status != "published" {
             return Err(ApiError::new(ErrorCode::InvalidTransition).with_detail("the roster is not published"));
         }
-        let at = body.checked_in_at.map(|t| t.naive_utc()).unwrap_or_else(db::now);
+        let at = body.checked_in_at.map(|t| t.naive_utc()).unwrap_or(now);
         let inserted = diesel::insert_into(checkins::table)
             .values((
                 checkins::committee_id.eq(committee_id),
@@ -319,7 +324,7 @@ async fn manual_check_in(
                 checkins::venue_id.eq(venue_id),
                 checkins::shift_id.eq(shift_id),
                 checkins::checked_in_at.eq(at),
-                checkins::received_at.eq(db::now()),
+                checkins::received_at.eq(clock.now_naive()),
                 checkins::method.eq("manual"),
                 checkins::assurance.eq("manual"),
                 checkins::late.eq(at > starts_at + Duration::minutes(LATE_AFTER_MINUTES)),
@@ -329,7 +334,16 @@ async fn manual_check_in(
             .returning(checkins::id)
             .get_result::<i64>(conn)
             .map_err(|e| crate::error::conflict_on_unique(e, ErrorCode::InvalidTransition))?;
-        crate::audit::record(conn, committee_id, Some(actor), "checkin.manual", "checkin", Some(inserted), &reason)?;
+        crate::audit::record(
+            conn,
+            committee_id,
+            Some(actor),
+            "checkin.manual",
+            "checkin",
+            Some(inserted),
+            &reason,
+            clock.now_naive(),
+        )?;
         checkin(conn, committee_id, inserted)
     })
     .await?;
@@ -349,6 +363,7 @@ async fn manual_check_in(
 )]
 #[post("/checkins/{id}/checkout")]
 async fn check_out(
+    clock: Clock,
     user: AuthUser,
     pool: web::Data<DbPool>,
     id: web::Path<i64>,
@@ -361,7 +376,7 @@ async fn check_out(
         }
         let updated =
             diesel::update(checkins::table.filter(checkins::id.eq(id).and(checkins::checked_out_at.is_null())))
-                .set(checkins::checked_out_at.eq(db::now().max(current.checked_in_at.naive_utc())))
+                .set(checkins::checked_out_at.eq(clock.now_naive().max(current.checked_in_at.naive_utc())))
                 .execute(conn)?;
         if updated != 1 {
             return Err(ErrorCode::AlreadyCheckedOut.into());
@@ -393,6 +408,7 @@ pub struct AttendanceFilter {
 )]
 #[get("/attendance")]
 async fn list_attendance(
+    clock: Clock,
     c: Coordinator,
     pool: web::Data<DbPool>,
     filter: web::Query<AttendanceFilter>,
@@ -407,7 +423,7 @@ async fn list_attendance(
     let committee_id = c.user.committee_id;
     let scope = c.scope.clone();
     let rows = db::run(&pool, move |conn| {
-        let rows = attendance::compute(conn, committee_id, f.from, f.to, db::now())?;
+        let rows = attendance::compute(conn, committee_id, f.from, f.to, clock.now_naive())?;
         Ok(rows
             .into_iter()
             .filter(|r| scope.includes(r.venue_id))

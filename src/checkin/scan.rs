@@ -244,7 +244,7 @@ pub fn scan(
         // Online scans are judged by the server's clock; queued ones by when they were made,
         // never later than now (a clock running ahead gains nothing).
         let at = if offline { request.scanned_at.min(now) } else { now };
-        judge(conn, committee_id, member_id, request, at, offline, late_upload)?
+        judge(conn, committee_id, member_id, request, at, offline, late_upload, now.naive_utc())?
     };
     // Two requests with one nonce at once: the loser of the insert returns the winner's answer.
     let stored = crate::db::may_conflict(conn, |conn| {
@@ -283,6 +283,8 @@ fn stored_answer(conn: &mut DbConnection, member_id: i64, nonce: &str) -> Result
     Ok(stored.and_then(|s| serde_json::from_str(&s).ok()))
 }
 
+// Each argument is one column of what is recorded; a struct would only rename them.
+#[allow(clippy::too_many_arguments)]
 fn judge(
     conn: &mut DbConnection,
     committee_id: i64,
@@ -291,6 +293,7 @@ fn judge(
     at: DateTime<Utc>,
     offline: bool,
     late_upload: bool,
+    now: NaiveDateTime,
 ) -> Result<ScanResult, ApiError> {
     let fail = |outcome| Ok(ScanResult::new(outcome, offline, late_upload));
     let Some(code) = ScannedCode::parse(&request.payload) else { return fail(Outcome::InvalidCode) };
@@ -352,7 +355,7 @@ fn judge(
                 checkins::venue_id.eq(venue.id),
                 checkins::shift_id.eq(candidate.duty.shift_id),
                 checkins::checked_in_at.eq(at_naive),
-                checkins::received_at.eq(crate::db::now()),
+                checkins::received_at.eq(now),
                 checkins::method.eq(method),
                 checkins::assurance.eq(assurance),
                 checkins::late.eq(late),

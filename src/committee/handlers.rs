@@ -5,6 +5,7 @@ use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::auth::{Admin, AuthUser};
+use crate::clock::Clock;
 use crate::db::{self, DbConnection, DbPool};
 use crate::domain::{CommitteeSettings, Timezone, WebhookSecret, WebhookUrl};
 use crate::error::{ApiError, FieldChecks, Problem};
@@ -119,6 +120,7 @@ fn merge_patch(target: &mut serde_json::Value, patch: serde_json::Value) {
 )]
 #[patch("/committee")]
 async fn update_committee(
+    clock: Clock,
     Admin(admin): Admin,
     pool: web::Data<DbPool>,
     body: web::Json<UpdateCommittee>,
@@ -135,7 +137,7 @@ async fn update_committee(
     let committee_id = admin.committee_id;
     let view = db::transaction(&pool, move |conn| {
         let target = committees::table.find(committee_id);
-        diesel::update(target).set(committees::updated_at.eq(db::now())).execute(conn)?;
+        diesel::update(target).set(committees::updated_at.eq(clock.now_naive())).execute(conn)?;
         if let Some(name) = name {
             diesel::update(target).set(committees::name.eq(name.into_inner())).execute(conn)?;
         }
@@ -179,6 +181,7 @@ async fn update_committee(
                 "committee",
                 Some(committee_id),
                 if url.is_some() { "configured" } else { "removed" },
+                clock.now_naive(),
             )?;
         }
         crate::audit::record(
@@ -189,6 +192,7 @@ async fn update_committee(
             "committee",
             Some(committee_id),
             "",
+            clock.now_naive(),
         )?;
         load(conn, committee_id)
     })

@@ -2,13 +2,16 @@
 //! scoped by the committee of the caller's token.
 
 mod handlers;
+mod time;
 
 pub use handlers::routes;
 
+use chrono::NaiveDateTime;
 use diesel::prelude::*;
+pub use time::{local_date, local_to_utc, parse_timezone, timezone};
 
 use crate::auth::password;
-use crate::db::{self, DbConnection};
+use crate::db::DbConnection;
 use crate::domain::{CommitteeSettings, Password, PersonName, Phone, Role, Roles, Timezone};
 use crate::error::ApiError;
 use crate::members::queries::{self as members, NewMember};
@@ -30,10 +33,13 @@ pub struct CreatedCommittee {
 }
 
 /// Creates a committee with default settings and its first admin, in one transaction.
-pub fn create(conn: &mut DbConnection, new: NewCommittee<'_>) -> Result<CreatedCommittee, ApiError> {
+pub fn create(
+    conn: &mut DbConnection,
+    new: NewCommittee<'_>,
+    now: NaiveDateTime,
+) -> Result<CreatedCommittee, ApiError> {
     let hash = password::hash(&new.admin_password).map_err(ApiError::unexpected)?;
     conn.transaction(|conn| {
-        let now = db::now();
         let settings = serde_json::to_string(&CommitteeSettings::default()).map_err(ApiError::unexpected)?;
         let committee_id: i64 = diesel::insert_into(committees::table)
             .values((

@@ -13,13 +13,14 @@ use serde::Deserialize;
 use super::render::{Chrome, ConsoleError, page};
 use super::session::ConsoleUser;
 use crate::auth::VenueScope;
+use crate::committee::local_date;
 use crate::db::{self, DbConnection, DbPool};
 use crate::domain::{Difficulty, Importance, ItemAction, ItemKind, ItemState, Resolution, Tier};
 use crate::error::{ApiError, FieldChecks};
 use crate::html::see_other;
 use crate::items::handlers::{MAX_NOTE_CHARS, TriageChoice, coordinated_item, optional_text, triage_checked};
 use crate::items::store::{self, Actor, ItemRow};
-use crate::items::workflow::{self, CommitteeRules, local_date};
+use crate::items::workflow::{self, CommitteeRules};
 use crate::schema::{handling_units, items, members, venues};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -65,6 +66,7 @@ fn scoped_items(
     conn: &mut DbConnection,
     committee_id: i64,
     scope: &VenueScope,
+    now: chrono::NaiveDateTime,
 ) -> Result<(Vec<(ItemRow, String)>, NaiveDate), ApiError> {
     let rules = CommitteeRules::load(conn, committee_id)?;
     let open: Vec<&str> = ItemState::ALL.iter().filter(|s| **s != ItemState::Closed).map(|s| s.as_str()).collect();
@@ -79,7 +81,7 @@ fn scoped_items(
     if let VenueScope::Venues(ids) = scope {
         query = query.filter(items::venue_id.eq_any(ids.iter().copied().collect::<Vec<_>>()));
     }
-    Ok((query.load(conn)?, local_date(rules.tz, db::now())))
+    Ok((query.load(conn)?, local_date(rules.tz, now)))
 }
 
 fn card(row: ItemRow, venue: String, today: NaiveDate) -> Card {
@@ -98,8 +100,8 @@ fn card(row: ItemRow, venue: String, today: NaiveDate) -> Card {
 
 #[get("/console/items")]
 async fn board(user: ConsoleUser, pool: web::Data<DbPool>) -> Result<HttpResponse, ConsoleError> {
-    let (committee_id, scope) = (user.committee_id(), user.coordinator.scope.clone());
-    let (rows, today) = db::run(&pool, move |conn| scoped_items(conn, committee_id, &scope)).await?;
+    let (committee_id, scope, now) = (user.committee_id(), user.coordinator.scope.clone(), user.now);
+    let (rows, today) = db::run(&pool, move |conn| scoped_items(conn, committee_id, &scope, now)).await?;
     let mut columns = vec![
         Column { title: "待分级", class: "tier-none", cards: Vec::new() },
         Column { title: tier_label(1), class: "tier-1", cards: Vec::new() },
@@ -150,6 +152,8 @@ struct ItemPage {
     state: &'static str,
     tier: Option<&'static str>,
     overdue: bool,
+    /// The deadline was counted into a year with no holiday calendar: it may move.
+    deadline_provisional: bool,
     can_triage: bool,
     /// The form starts from the item's current grade (一般 × 易 when it has none).
     importance: String,
@@ -170,8 +174,10 @@ async fn item_page(
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ConsoleError> {
     let (id, committee_id, scope) = (id.into_inner(), user.committee_id(), user.coordinator.scope.clone());
-    let (item, venue, events, today, tz, units) = db::run(&pool, move |conn| {
+    let now = user.now;
+    let (item, venue, events, today, tz, units, calendar) = db::run(&pool, move |conn| {
         let item = store::find(conn, committee_id, id)?;
+        let calendar = crate::calendar::queries::known_years(conn, committee_id)?;
         scope.check(item.venue_id)?;
         let venue: String = venues::table.find(item.venue_id).select(venues::name).first(conn)?;
         let events = store::events(conn, item.id, false)?;
@@ -200,7 +206,7 @@ async fn item_page(
                 (e.at, by, e.action, e.note)
             })
             .collect();
-        Ok((item, venue, lines, local_date(rules.tz, db::now()), rules.tz, units))
+        Ok((item, venue, lines, local_date(rules.tz, now), rules.tz, units, calendar))
     })
     .await?;
     let state = item.state();
@@ -221,6 +227,7 @@ async fn item_page(
         state: state.label_zh(),
         tier: item.tier.map(tier_label),
         overdue: state.awaits_answer() && item.due_on.is_some_and(|due| due < today),
+        deadline_provisional: crate::items::views::deadline_provisional(&item, &calendar),
         can_triage: matches!(state, ItemState::Received | ItemState::Triaged | ItemState::Reopened),
         importance: item.importance.clone().unwrap_or_else(|| Importance::Normal.as_str().to_owned()),
         difficulty: item.difficulty.clone().unwrap_or_else(|| Difficulty::Easy.as_str().to_owned()),
@@ -289,7 +296,7 @@ async fn triage(
     let coordinator = user.coordinator.clone();
     db::transaction(&pool, move |conn| {
         let choice = TriageChoice { importance, difficulty, tier, reason: reason.as_deref(), note: note.as_deref() };
-        triage_checked(conn, &coordinator, id, choice)
+        triage_checked(conn, &coordinator, id, choice, user.now)
     })
     .await?;
     Ok(see_other(format!("/console/items/{id}")))
@@ -330,12 +337,12 @@ async fn refer(
     let (id, unit_id, coordinator) = (id.into_inner(), form.handling_unit_id, user.coordinator.clone());
     let (unit, token) = db::transaction(&pool, move |conn| {
         let item = coordinated_item(conn, &coordinator, id)?;
-        let token = workflow::refer(conn, &item, coordinator.user.member_id, unit_id, note.as_deref(), db::now())?;
+        let token = workflow::refer(conn, &item, coordinator.user.member_id, unit_id, note.as_deref(), user.now)?;
         let unit: String = handling_units::table.find(unit_id).select(handling_units::name).first(conn)?;
         Ok((unit, token))
     })
     .await?;
-    let link = format!("{}/h/{token}", crate::startup::base_url(&req));
+    let link = format!("{}/h/{token}", crate::public_url::BaseUrl::of(&req));
     page(&ReferredPage { chrome: Chrome::new(&user, "items"), item_id: id, unit, link })
 }
 
@@ -364,7 +371,7 @@ async fn reply(
     let (id, coordinator, text) = (id.into_inner(), user.coordinator.clone(), text.unwrap_or_default());
     db::transaction(&pool, move |conn| {
         let item = coordinated_item(conn, &coordinator, id)?;
-        workflow::reply(conn, &item, Actor::Member(coordinator.user.member_id), &text, db::now())
+        workflow::reply(conn, &item, Actor::Member(coordinator.user.member_id), &text, user.now)
     })
     .await?;
     Ok(see_other(format!("/console/items/{id}")))
@@ -403,7 +410,7 @@ async fn close(
     db::transaction(&pool, move |conn| {
         let item = coordinated_item(conn, &coordinator, id)?;
         let rules = CommitteeRules::load(conn, item.committee_id)?;
-        workflow::close(conn, &item, coordinator.user.member_id, resolution, note.as_deref(), &rules, db::now())
+        workflow::close(conn, &item, coordinator.user.member_id, resolution, note.as_deref(), &rules, user.now)
     })
     .await?;
     Ok(see_other(format!("/console/items/{id}")))

@@ -7,6 +7,7 @@
 //! no script. It is not part of the API document (`api-spec/`), which describes the machine
 //! interface the app is built against.
 
+mod calendar;
 mod items;
 mod render;
 mod reports;
@@ -23,6 +24,7 @@ pub use render::ConsoleError;
 pub use session::{ConsoleUser, SESSION_COOKIE, SIGN_IN_COOKIE};
 
 use crate::auth::tokens::{random_token, sha256_hex};
+use crate::clock::Clock;
 use crate::db::{self, DbPool};
 use crate::domain::Roles;
 use crate::error::{ApiError, ErrorCode};
@@ -36,15 +38,20 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(sign_in)
         .service(sign_out)
         .configure(roster::routes)
+        .configure(calendar::routes)
         .configure(requests::routes)
         .configure(items::routes)
         .configure(reports::routes);
 }
 
 /// Today in the committee's time zone: the default month, quarter or year of a page.
-fn today(conn: &mut crate::db::DbConnection, committee_id: i64) -> Result<chrono::NaiveDate, ApiError> {
-    let tz = crate::roster::store::committee_tz(conn, committee_id)?;
-    Ok(crate::items::workflow::local_date(tz, db::now()))
+fn today(
+    conn: &mut crate::db::DbConnection,
+    committee_id: i64,
+    now: chrono::NaiveDateTime,
+) -> Result<chrono::NaiveDate, ApiError> {
+    let tz = crate::committee::timezone(conn, committee_id)?;
+    Ok(crate::committee::local_date(tz, now))
 }
 
 #[get("/console")]
@@ -89,7 +96,7 @@ struct SignInForm {
 }
 
 #[post("/console/login")]
-async fn sign_in(req: HttpRequest, pool: web::Data<DbPool>, form: web::Form<SignInForm>) -> HttpResponse {
+async fn sign_in(req: HttpRequest, pool: web::Data<DbPool>, clock: Clock, form: web::Form<SignInForm>) -> HttpResponse {
     let SignInForm { phone, password, csrf } = form.into_inner();
     let expected = req.cookie(SIGN_IN_COOKIE).map(|c| c.value().to_owned()).unwrap_or_default();
     if expected.is_empty() || sha256_hex(&expected) != sha256_hex(&csrf) {
@@ -97,8 +104,9 @@ async fn sign_in(req: HttpRequest, pool: web::Data<DbPool>, form: web::Form<Sign
     }
     let address = crate::client_address::client_address(&req);
     let typed = phone.clone();
+    let now = clock.now_naive();
     let outcome = db::run(&pool, move |conn| {
-        let account = crate::auth::authenticate(conn, &typed, &password, &address)?;
+        let account = crate::auth::authenticate(conn, &typed, &password, &address, now)?;
         if !account.active {
             return Err(ErrorCode::AccountInactive.into());
         }
@@ -106,7 +114,7 @@ async fn sign_in(req: HttpRequest, pool: web::Data<DbPool>, form: web::Form<Sign
         if !roles.can_coordinate() {
             return Err(ApiError::forbidden());
         }
-        session::open(conn, account.committee_id, account.id)
+        session::open(conn, account.committee_id, account.id, now)
     })
     .await;
     match outcome {

@@ -22,8 +22,12 @@ pub struct Chrome {
     pub user_name: String,
     pub role_label: &'static str,
     pub csrf: String,
-    /// Which navigation entry is current: `roster`, `requests`, `items` or `reports`.
+    /// Which navigation entry is current: `roster`, `requests`, `items`, `reports` or `calendar`.
     pub section: &'static str,
+    /// The committee office (admins): it also keeps the holiday calendar.
+    pub office: bool,
+    /// (year, message) for each year whose holiday calendar the office must still enter.
+    pub calendar_notices: Vec<(i32, String)>,
 }
 
 impl Chrome {
@@ -33,6 +37,12 @@ impl Chrome {
             role_label: if user.is_admin() { "政协办公室" } else { "联络员" },
             csrf: user.csrf.clone(),
             section,
+            office: user.is_admin(),
+            calendar_notices: user
+                .calendar_missing
+                .iter()
+                .map(|y| (*y, crate::calendar::attention::message_zh(*y)))
+                .collect(),
         }
     }
 }

@@ -183,11 +183,10 @@ async fn report_page(
     query: web::Query<PeriodQuery>,
 ) -> Result<HttpResponse, ConsoleError> {
     let (committee_id, scope) = (user.committee_id(), user.coordinator.scope.clone());
-    let raw = query.into_inner().period;
+    let (raw, now) = (query.into_inner().period, user.now);
     let (period, today, venues, members) = db::run(&pool, move |conn| {
-        let today = super::today(conn, committee_id)?;
+        let today = super::today(conn, committee_id, now)?;
         let period = requested(raw.as_deref(), today, PeriodKind::Quarter)?;
-        let now = db::now();
         let venues = stats::venue_stats(conn, committee_id, &scope, &period, now)?;
         let members = stats::member_stats(conn, committee_id, &scope, &period, now)?;
         Ok((period, today, venues, members))
@@ -227,11 +226,10 @@ async fn download_report(
         _ => return Err(ApiError::not_found().into()),
     };
     let (committee_id, scope) = (user.committee_id(), user.coordinator.scope.clone());
-    let raw = query.into_inner().period;
+    let (raw, now) = (query.into_inner().period, user.now);
     let (period, body) = db::run(&pool, move |conn| {
-        let today = super::today(conn, committee_id)?;
+        let today = super::today(conn, committee_id, now)?;
         let period = requested(raw.as_deref(), today, PeriodKind::Quarter)?;
-        let now = db::now();
         let xlsx = format == ExportFormat::Xlsx;
         let body = if members {
             let rows = stats::member_stats(conn, committee_id, &scope, &period, now)?;
@@ -288,6 +286,7 @@ fn member_record(
     scope: &VenueScope,
     member_id: i64,
     period: &Period,
+    now: chrono::NaiveDateTime,
 ) -> Result<MemberRecord, ApiError> {
     use crate::schema::{items, members, venues};
     let (name, home): (String, Option<i64>) = members::table
@@ -306,7 +305,7 @@ fn member_record(
         .load::<(i64, String)>(conn)?
         .into_iter()
         .collect();
-    let duties = attendance::compute(conn, committee_id, period.first_day(), period.last_day(), db::now())?
+    let duties = attendance::compute(conn, committee_id, period.first_day(), period.last_day(), now)?
         .into_iter()
         .filter(|row| row.member_id == member_id && scope.includes(row.venue_id))
         .map(|row| {
@@ -314,9 +313,9 @@ fn member_record(
             DutyLine { date: row.date, venue: names.get(&row.venue_id).cloned().unwrap_or_default(), class, label }
         })
         .collect();
-    let tz = crate::roster::store::committee_tz(conn, committee_id)?;
-    let start = crate::roster::store::local_to_utc(tz, period.first_day(), chrono::NaiveTime::MIN);
-    let end = crate::roster::store::local_to_utc(
+    let tz = crate::committee::timezone(conn, committee_id)?;
+    let start = crate::committee::local_to_utc(tz, period.first_day(), chrono::NaiveTime::MIN);
+    let end = crate::committee::local_to_utc(
         tz,
         period.last_day().succ_opt().unwrap_or(period.last_day()),
         chrono::NaiveTime::MIN,
@@ -338,9 +337,8 @@ fn member_record(
             in_scope: scope.includes(venue_id),
         })
         .collect();
-    let stats = stats::member_stats(conn, committee_id, scope, period, db::now())?
-        .into_iter()
-        .find(|m| m.member_id == member_id);
+    let stats =
+        stats::member_stats(conn, committee_id, scope, period, now)?.into_iter().find(|m| m.member_id == member_id);
     Ok((name, home.and_then(|h| names.get(&h).cloned()), duties, items, stats))
 }
 
@@ -352,11 +350,11 @@ async fn member_page(
     query: web::Query<PeriodQuery>,
 ) -> Result<HttpResponse, ConsoleError> {
     let (member_id, committee_id, scope) = (id.into_inner(), user.committee_id(), user.coordinator.scope.clone());
-    let raw = query.into_inner().period;
+    let (raw, now) = (query.into_inner().period, user.now);
     let (period, today, (name, home_venue, duties, items, stats)) = db::run(&pool, move |conn| {
-        let today = super::today(conn, committee_id)?;
+        let today = super::today(conn, committee_id, now)?;
         let period = requested(raw.as_deref(), today, PeriodKind::Year)?;
-        Ok((period, today, member_record(conn, committee_id, &scope, member_id, &period)?))
+        Ok((period, today, member_record(conn, committee_id, &scope, member_id, &period, now)?))
     })
     .await?;
     page(&MemberPage {

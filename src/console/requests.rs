@@ -143,15 +143,15 @@ async fn decide<T: Send + 'static>(
     pool: web::Data<DbPool>,
     path: web::Path<(i64, String)>,
     form: web::Form<DecisionForm>,
-    decision: fn(&mut DbConnection, &AuthUser, i64, &str) -> Result<T, ApiError>,
+    decision: fn(&mut DbConnection, &AuthUser, i64, &str, chrono::NaiveDateTime) -> Result<T, ApiError>,
 ) -> Result<HttpResponse, ConsoleError> {
     user.check_csrf(&form.csrf)?;
     let (id, action) = path.into_inner();
     if !matches!(action.as_str(), "approve" | "reject") {
         return Err(ApiError::not_found().into());
     }
-    let actor = user.coordinator.user.clone();
-    db::transaction(&pool, move |conn| decision(conn, &actor, id, &action)).await?;
+    let (actor, now) = (user.coordinator.user.clone(), user.now);
+    db::transaction(&pool, move |conn| decision(conn, &actor, id, &action, now)).await?;
     Ok(see_other("/console/requests"))
 }
 

@@ -116,6 +116,8 @@ pub struct RosterSummary {
     pub status_label: &'static str,
     pub version: i32,
     pub shortfalls: Vec<ShortfallLine>,
+    /// The roster's caveats in Chinese, e.g. a year counted without its holiday calendar.
+    pub warnings: Vec<String>,
 }
 
 pub struct ShortfallLine {
@@ -173,6 +175,7 @@ fn load_month(
     committee_id: i64,
     scope: &VenueScope,
     month: Month,
+    now: chrono::NaiveDateTime,
 ) -> Result<MonthData, ApiError> {
     let in_scope = scope.ids();
     let mut venue_query = venues::table
@@ -206,7 +209,7 @@ fn load_month(
     let shift_ids: Vec<i64> = rows.iter().map(|r| r.0).collect();
     let assigned = crate::roster::views::assignments_of(conn, &shift_ids)?;
     let statuses: BTreeMap<i64, AttendanceStatus> =
-        attendance::compute(conn, committee_id, month.first(), month.last(), db::now())?
+        attendance::compute(conn, committee_id, month.first(), month.last(), now)?
             .into_iter()
             .map(|row| (row.assignment_id, row.status))
             .collect();
@@ -250,7 +253,12 @@ fn load_month(
                 "published" => "已发布",
                 _ => "已作废",
             };
+            let warnings = crate::roster::views::RosterWarning::from_storage(&header.calendar_missing_years)
+                .into_iter()
+                .map(|w| w.message)
+                .collect();
             RosterSummary {
+                warnings,
                 id: header.id,
                 from: header.period_from,
                 to: header.period_to,
@@ -326,10 +334,15 @@ fn build_page(user: &ConsoleUser, month: Month, mut data: MonthData) -> MonthPag
     }
 }
 
-fn requested_month(conn: &mut DbConnection, committee_id: i64, raw: Option<&str>) -> Result<Month, ApiError> {
+fn requested_month(
+    conn: &mut DbConnection,
+    committee_id: i64,
+    raw: Option<&str>,
+    now: chrono::NaiveDateTime,
+) -> Result<Month, ApiError> {
     match raw.filter(|s| !s.is_empty()) {
         Some(raw) => Month::parse(raw).ok_or_else(|| ApiError::field("month", "invalid", "月份格式应为 2026-12")),
-        None => Ok(Month::of(super::today(conn, committee_id)?)),
+        None => Ok(Month::of(super::today(conn, committee_id, now)?)),
     }
 }
 
@@ -340,10 +353,10 @@ async fn month_page(
     query: web::Query<MonthQuery>,
 ) -> Result<HttpResponse, ConsoleError> {
     let (committee_id, scope) = (user.committee_id(), user.coordinator.scope.clone());
-    let raw = query.into_inner().month;
+    let (raw, now) = (query.into_inner().month, user.now);
     let (month, data) = db::run(&pool, move |conn| {
-        let month = requested_month(conn, committee_id, raw.as_deref())?;
-        Ok((month, load_month(conn, committee_id, &scope, month)?))
+        let month = requested_month(conn, committee_id, raw.as_deref(), now)?;
+        Ok((month, load_month(conn, committee_id, &scope, month, now)?))
     })
     .await?;
     page(&build_page(&user, month, data))
@@ -373,6 +386,7 @@ async fn generate(
             month.first(),
             month.last(),
             venues.as_deref(),
+            user.now,
         )
     })
     .await?;
@@ -397,7 +411,7 @@ async fn publish(
     let (id, committee_id, actor, venues) =
         (id.into_inner(), user.committee_id(), user.member_id(), user.coordinator.scope.ids());
     db::transaction(&pool, move |conn| {
-        crate::roster::changes::publish(conn, committee_id, id, actor, venues.as_deref())
+        crate::roster::changes::publish(conn, committee_id, id, actor, venues.as_deref(), user.now)
     })
     .await?;
     Ok(see_other(format!("/console/roster?month={month}")))

@@ -13,6 +13,7 @@ use diesel::prelude::*;
 use super::render::ConsoleError;
 use crate::auth::tokens::{random_token, sha256_hex};
 use crate::auth::{AuthUser, Coordinator, load_scope};
+use crate::clock::Clock;
 use crate::db::{self, DbConnection, DbPool};
 use crate::domain::Roles;
 use crate::error::{ApiError, ErrorCode};
@@ -30,6 +31,11 @@ pub struct ConsoleUser {
     pub coordinator: Coordinator,
     pub name: String,
     pub csrf: String,
+    /// The instant of this request, read once from the service clock.
+    pub now: NaiveDateTime,
+    /// For the office: the years whose holiday calendar is still to be entered (every page
+    /// shows a banner until it is). Empty for coordinators.
+    pub calendar_missing: Vec<i32>,
     session_id: i64,
 }
 
@@ -99,19 +105,26 @@ impl FromRequest for ConsoleUser {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let token = req.cookie(SESSION_COOKIE).map(|c| c.value().to_owned());
         let pool = req.app_data::<web::Data<DbPool>>().cloned();
+        let clock = Clock::of(req);
         Box::pin(async move {
+            let now = clock?.now_naive();
             let token = token.ok_or(ConsoleError::SignIn)?;
             let pool = pool.ok_or_else(|| ApiError::unexpected(anyhow::anyhow!("pool missing")))?;
             let found = db::run(&pool, move |conn| {
-                let Some(row) = find_session(conn, &token, db::now())? else { return Ok(None) };
+                let Some(row) = find_session(conn, &token, now)? else { return Ok(None) };
                 let roles = Roles::parse_list(&row.roles).map_err(|e| ApiError::unexpected(anyhow::anyhow!("{e}")))?;
                 let user = AuthUser { member_id: row.member_id, committee_id: row.committee_id, roles };
                 // Scope is read on every request, as for the API: a change takes effect at once.
                 let scope = load_scope(conn, &user)?;
-                Ok(Some((row, user, scope)))
+                let calendar_missing = if user.roles.is_admin() {
+                    crate::calendar::attention::missing_now(conn, user.committee_id, now)?
+                } else {
+                    Vec::new()
+                };
+                Ok(Some((row, user, scope, calendar_missing)))
             })
             .await?;
-            let (row, user, scope) = found.ok_or(ConsoleError::SignIn)?;
+            let (row, user, scope, calendar_missing) = found.ok_or(ConsoleError::SignIn)?;
             if !user.roles.can_coordinate() {
                 return Err(ApiError::forbidden().into());
             }
@@ -120,15 +133,21 @@ impl FromRequest for ConsoleUser {
                 name: row.name,
                 csrf: row.csrf,
                 session_id: row.id,
+                now,
+                calendar_missing,
             })
         })
     }
 }
 
 /// Opens a session for a signed-in account; the token for the cookie.
-pub fn open(conn: &mut DbConnection, committee_id: i64, member_id: i64) -> Result<String, ApiError> {
+pub fn open(
+    conn: &mut DbConnection,
+    committee_id: i64,
+    member_id: i64,
+    now: NaiveDateTime,
+) -> Result<String, ApiError> {
     let token = random_token();
-    let now = db::now();
     // Expired sessions of anyone are swept here rather than by a job: sign-ins are rare.
     diesel::delete(console_sessions::table.filter(console_sessions::expires_at.le(now))).execute(conn)?;
     diesel::insert_into(console_sessions::table)

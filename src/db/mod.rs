@@ -255,11 +255,6 @@ pub fn may_conflict<T>(
     }
 }
 
-/// The current instant as stored: UTC without offset (the one timestamp type both backends share).
-pub fn now() -> chrono::NaiveDateTime {
-    chrono::Utc::now().naive_utc()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

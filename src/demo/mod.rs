@@ -3,11 +3,13 @@
 //! people with the same phones, so the printed logins always work.
 
 mod history;
+mod rosters;
 
+use chrono::NaiveDateTime;
 use chrono_tz::Asia::Shanghai;
 
 use crate::auth::password;
-use crate::db::{self, DbConnection};
+use crate::db::DbConnection;
 use crate::domain::{Password, PersonName, Phone, Role, Roles, Timezone, VenueKind};
 use crate::error::ApiError;
 use crate::members::queries::{self as members, NewMember};
@@ -16,6 +18,7 @@ use crate::venues::queries::{self as venues, NewVenue};
 pub const COMMITTEE_CODE: &str = "pingyang";
 pub const PASSWORD: &str = "zhiban-demo";
 pub const ADMIN_PHONE: &str = "13900000000";
+const HOME_CODE: &str = "py-home";
 const MEMBERS_PER_STUDIO: usize = 18;
 const ROVING_MEMBERS: usize = 12;
 
@@ -86,11 +89,18 @@ pub struct DemoCounty {
     pub member_venue: String,
     pub venue_codes: Vec<String>,
     pub members: usize,
+    /// The published period around the day the demo was made.
+    pub period: (chrono::NaiveDate, chrono::NaiveDate),
+    /// Years of that period with no official calendar (weekends only, flagged as provisional).
+    pub provisional_years: Vec<i32>,
+    /// (venue name, path of its display page with a device token) for the CPPCC Home and the
+    /// printed member's studio: fresh tokens at every start, as the old ones are stored hashed.
+    pub displays: Vec<(String, String)>,
 }
 
-/// Creates the demo county unless a committee named `pingyang` exists; either way returns
-/// what to print. Refuses to add a demo to a database holding other committees.
-pub fn ensure(conn: &mut DbConnection) -> Result<DemoCounty, ApiError> {
+/// Creates the demo county around `now` unless a committee named `pingyang` exists; either way
+/// returns what to print. Refuses to add a demo to a database holding other committees.
+pub fn ensure(conn: &mut DbConnection, now: NaiveDateTime) -> Result<DemoCounty, ApiError> {
     use crate::schema::committees;
     use diesel::prelude::*;
     let existing: Option<i64> =
@@ -102,8 +112,23 @@ pub fn ensure(conn: &mut DbConnection) -> Result<DemoCounty, ApiError> {
                 "this database holds other committees; run the demo on an empty database"
             )));
         }
-        None => create(conn)?,
+        None => create(conn, now)?,
     };
+    let tz = crate::committee::timezone(conn, committee_id)?;
+    let today = crate::committee::local_date(tz, now);
+    if !rosters::covers(conn, committee_id, today)? {
+        tracing::warn!(%today, "the demo's rosters do not cover today: start on an empty data folder to lay them around today");
+    }
+    let period = rosters::period(today);
+    let provisional_years = crate::calendar::queries::missing_years(conn, committee_id, period.0, period.1)?;
+    let mut displays = Vec::new();
+    let admin = rosters::member_id(conn, committee_id, ADMIN_PHONE)?;
+    for code in [HOME_CODE.to_owned(), format!("py-{}", TOWNSHIPS[0].1)] {
+        let venue = venues::find_by_code(conn, committee_id, &code)?;
+        let (_, token) =
+            crate::checkin::display::register_device(conn, committee_id, venue.id, "演示显示屏", admin, now)?;
+        displays.push((venue.name, format!("/display/{code}?device={token}")));
+    }
     Ok(DemoCounty {
         committee_id,
         admin_phone: ADMIN_PHONE.to_owned(),
@@ -111,8 +136,11 @@ pub fn ensure(conn: &mut DbConnection) -> Result<DemoCounty, ApiError> {
         coordinator_venue: format!("{}委员工作室", TOWNSHIPS[0].0),
         member_phone: member_phone(0),
         member_venue: format!("{}委员工作室", TOWNSHIPS[0].0),
-        venue_codes: TOWNSHIPS.iter().map(|t| format!("py-{}", t.1)).chain(["py-home".to_owned()]).collect(),
+        venue_codes: TOWNSHIPS.iter().map(|t| format!("py-{}", t.1)).chain([HOME_CODE.to_owned()]).collect(),
         members: TOWNSHIPS.len() * MEMBERS_PER_STUDIO + ROVING_MEMBERS,
+        period,
+        provisional_years,
+        displays,
     })
 }
 
@@ -124,7 +152,7 @@ fn member_phone(i: usize) -> String {
     format!("137{:08}", i + 1)
 }
 
-fn create(conn: &mut DbConnection) -> Result<i64, ApiError> {
+fn create(conn: &mut DbConnection, now: NaiveDateTime) -> Result<i64, ApiError> {
     use diesel::prelude::*;
     let demo_password = Password::parse(PASSWORD).expect("demo password is valid");
     // One hash for every demo account: argon2 is slow by design and these are synthetic.
@@ -139,10 +167,10 @@ fn create(conn: &mut DbConnection) -> Result<i64, ApiError> {
             admin_phone: Phone::parse(ADMIN_PHONE).expect("valid"),
             admin_password: demo_password,
         },
+        now,
     )?;
     let committee_id = created.committee_id;
     diesel::Connection::transaction(conn, |conn| {
-        let now = db::now();
         let mut studio_ids = Vec::new();
         for (town, pinyin, lat, lng) in TOWNSHIPS {
             let id = venues::insert(
@@ -168,7 +196,7 @@ fn create(conn: &mut DbConnection) -> Result<i64, ApiError> {
                 kind: VenueKind::CppccHome.as_str(),
                 name: "平阳县政协之家".to_owned(),
                 township: Some("昆阳镇".to_owned()),
-                code: "py-home".to_owned(),
+                code: HOME_CODE.to_owned(),
                 latitude: Some(27.6652),
                 longitude: Some(120.5702),
                 radius_m: Some(150),
@@ -246,19 +274,36 @@ fn create(conn: &mut DbConnection) -> Result<i64, ApiError> {
             serde_json::from_str(crate::calendar::CHINA_2026_JSON).map_err(ApiError::unexpected)?;
         let source = doc.source.clone();
         let arrangement = doc.into_arrangement(2026)?;
-        crate::calendar::queries::replace(conn, committee_id, &arrangement, source.as_deref(), Some(created.admin_id))?;
-        create_templates(conn, committee_id, &studio_ids, home_id)?;
+        crate::calendar::queries::replace(
+            conn,
+            committee_id,
+            &arrangement,
+            source.as_deref(),
+            Some(created.admin_id),
+            now,
+        )?;
+        create_templates(conn, committee_id, &studio_ids, home_id, now)?;
         Ok::<_, ApiError>(())
     })?;
-    publish_year(conn, committee_id, created.admin_id)?;
-    history::record(conn, committee_id, created.admin_id, db::now())?;
+    let (roster_id, _) = rosters::publish_period(conn, committee_id, created.admin_id, now)?;
+    history::record(conn, committee_id, created.admin_id, now)?;
+    let member = rosters::member_id(conn, committee_id, &member_phone(0))?;
+    let studio = venues::find_by_code(conn, committee_id, &format!("py-{}", TOWNSHIPS[0].1))?.id;
+    let home = venues::find_by_code(conn, committee_id, HOME_CODE)?.id;
+    rosters::printed_member_duties(conn, committee_id, roster_id, member, studio, home, now)?;
     Ok(committee_id)
 }
 
 /// The reception day at every studio (2–3 members of the studio or the roving pool, on the
 /// 25th whatever the calendar says) and CPPCC Home duty (every working day, mornings and
 /// afternoons, 1–2 members of the whole committee).
-fn create_templates(conn: &mut DbConnection, committee_id: i64, studios: &[i64], home: i64) -> Result<(), ApiError> {
+fn create_templates(
+    conn: &mut DbConnection,
+    committee_id: i64,
+    studios: &[i64],
+    home: i64,
+    now: NaiveDateTime,
+) -> Result<(), ApiError> {
     use crate::roster::templates::{CreateTemplate, TemplateKind, insert};
     let time = |h, m| chrono::NaiveTime::from_hms_opt(h, m, 0).expect("valid time");
     for &studio in studios {
@@ -278,7 +323,7 @@ fn create_templates(conn: &mut DbConnection, committee_id: i64, studios: &[i64],
             one_per_member_per_month: None,
             also_on_adjusted_working_days: None,
         };
-        insert(conn, committee_id, &reception.validate()?)?;
+        insert(conn, committee_id, &reception.validate()?, now)?;
     }
     for (name, start, end) in
         [("政协之家值班（上午）", time(8, 30), time(12, 0)), ("政协之家值班（下午）", time(14, 0), time(17, 30))]
@@ -299,22 +344,9 @@ fn create_templates(conn: &mut DbConnection, committee_id: i64, studios: &[i64],
             one_per_member_per_month: None,
             also_on_adjusted_working_days: None,
         };
-        insert(conn, committee_id, &home_duty.validate()?)?;
+        insert(conn, committee_id, &home_duty.validate()?, now)?;
     }
     Ok(())
-}
-
-/// Generates and publishes the year the shipped calendar covers.
-fn publish_year(conn: &mut DbConnection, committee_id: i64, admin_id: i64) -> Result<(), ApiError> {
-    let from = chrono::NaiveDate::from_ymd_opt(2026, 1, 1).expect("valid");
-    let to = chrono::NaiveDate::from_ymd_opt(2026, 12, 31).expect("valid");
-    diesel::Connection::transaction(conn, |conn| {
-        let (input, templates) = crate::roster::store::generation_input(conn, committee_id, from, to, None)?;
-        let generated = crate::roster::generate(&input);
-        let roster_id =
-            crate::roster::store::insert_draft(conn, committee_id, admin_id, from, to, &generated, &templates)?;
-        crate::roster::changes::publish(conn, committee_id, roster_id, admin_id, None)
-    })
 }
 
 #[cfg(test)]

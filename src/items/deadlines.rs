@@ -8,7 +8,8 @@ use diesel::prelude::*;
 use serde::Serialize;
 
 use super::store::{self, Actor, Event, ItemRow};
-use super::workflow::{CommitteeRules, local_date, working_days_after};
+use super::workflow::{CommitteeRules, working_days_after};
+use crate::committee::local_date;
 use crate::db::{self, DbConnection};
 use crate::domain::ItemState;
 use crate::error::ApiError;
@@ -110,7 +111,7 @@ pub fn run_pass(conn: &mut DbConnection, now: NaiveDateTime) -> Result<PassRepor
             .select(ItemRow::as_select())
             .load(conn)?;
         for item in follow_ups {
-            if db::write_transaction(conn, |conn| announce_follow_up(conn, &item))? {
+            if db::write_transaction(conn, |conn| announce_follow_up(conn, &item, now))? {
                 report.follow_ups_announced += 1;
             }
         }
@@ -149,6 +150,7 @@ fn escalate(conn: &mut DbConnection, item: &ItemRow, level: i32, now: NaiveDateT
             level,
             member_ids,
         },
+        now,
     )?;
     let note =
         if level == 1 { "逾期未办结，已提醒联络员" } else { "逾期未办结，已报政协办公室" };
@@ -163,7 +165,7 @@ fn escalate(conn: &mut DbConnection, item: &ItemRow, level: i32, now: NaiveDateT
 }
 
 /// Queues the follow-up announcement once per item and date (the dedupe key is the claim).
-fn announce_follow_up(conn: &mut DbConnection, item: &ItemRow) -> Result<bool, ApiError> {
+fn announce_follow_up(conn: &mut DbConnection, item: &ItemRow, now: NaiveDateTime) -> Result<bool, ApiError> {
     let date = item.follow_up_on.map(|d| d.to_string()).unwrap_or_default();
     let member_ids = coordinators_of(conn, item.committee_id, item.venue_id)?;
     crate::outbox::try_enqueue(
@@ -178,5 +180,6 @@ fn announce_follow_up(conn: &mut DbConnection, item: &ItemRow) -> Result<bool, A
             follow_up_on: item.follow_up_on,
             member_ids,
         },
+        now,
     )
 }

@@ -2,6 +2,7 @@
 //! heard at reception, and the live inbox of the members on duty.
 
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use chrono::NaiveDateTime;
 use chrono::{Duration, NaiveDate};
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -10,8 +11,10 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::store::{self, Actor, Event, ItemRow, NewItem};
 use super::views::{EventView, ItemDetail, ItemView};
-use super::workflow::{self, CommitteeRules, Triage, local_date};
+use super::workflow::{self, CommitteeRules, Triage};
 use crate::auth::{AuthUser, Coordinator, VenueScope, load_scope};
+use crate::clock::Clock;
+use crate::committee::local_date;
 use crate::db::{self, DbConnection, DbPool};
 use crate::domain::{Difficulty, Importance, ItemKind, ItemState, PersonName, Phone, Resolution, Tier};
 use crate::error::{ApiError, ErrorCode, FieldChecks, Problem};
@@ -36,8 +39,8 @@ pub const MAX_BODY_CHARS: usize = 2000;
 pub const MAX_TOPIC_CHARS: usize = 30;
 pub const MAX_NOTE_CHARS: usize = 2000;
 
-fn today(rules: &CommitteeRules) -> NaiveDate {
-    local_date(rules.tz, db::now())
+fn today(rules: &CommitteeRules, now: NaiveDateTime) -> NaiveDate {
+    local_date(rules.tz, now)
 }
 
 fn text(checks: &mut FieldChecks, field: &str, raw: &str, max: usize) -> Option<String> {
@@ -81,6 +84,7 @@ pub struct ItemFilter {
 )]
 #[get("/items")]
 async fn list_items(
+    clock: Clock,
     coordinator: Coordinator,
     pool: web::Data<DbPool>,
     query: web::Query<ItemFilter>,
@@ -96,7 +100,7 @@ async fn list_items(
     let committee_id = coordinator.user.committee_id;
     let rows = db::run(&pool, move |conn| {
         let rules = CommitteeRules::load(conn, committee_id)?;
-        let today = today(&rules);
+        let today = today(&rules, clock.now_naive());
         let mut query = items::table
             .filter(items::committee_id.eq(committee_id))
             .filter(items::id.gt(page.after_id))
@@ -128,7 +132,7 @@ async fn list_items(
         }
         // Local dates → UTC bounds of those days.
         if let Some(from) = filter.from {
-            query = query.filter(items::created_at.ge(crate::roster::store::local_to_utc(
+            query = query.filter(items::created_at.ge(crate::committee::local_to_utc(
                 rules.tz,
                 from,
                 chrono::NaiveTime::MIN,
@@ -136,14 +140,15 @@ async fn list_items(
         }
         if let Some(to) = filter.to {
             let end = to + Duration::days(1);
-            query = query.filter(items::created_at.lt(crate::roster::store::local_to_utc(
+            query = query.filter(items::created_at.lt(crate::committee::local_to_utc(
                 rules.tz,
                 end,
                 chrono::NaiveTime::MIN,
             )));
         }
         let rows: Vec<ItemRow> = query.load(conn)?;
-        Ok(rows.into_iter().map(|r| ItemView::new(r, today, true)).collect::<Vec<_>>())
+        let calendar = crate::calendar::queries::known_years(conn, committee_id)?;
+        Ok(rows.into_iter().map(|r| ItemView::new(r, today, true, &calendar)).collect::<Vec<_>>())
     })
     .await?;
     Ok(web::Json(Page::from_rows(rows, page, |v| v.id)))
@@ -171,10 +176,11 @@ fn access(conn: &mut DbConnection, user: &AuthUser, item: &ItemRow) -> Result<Ac
     if user.roles.can_coordinate() { Err(ErrorCode::OutOfScope.into()) } else { Err(ApiError::not_found()) }
 }
 
-fn detail(conn: &mut DbConnection, item: ItemRow, full: bool) -> Result<ItemDetail, ApiError> {
+fn detail(conn: &mut DbConnection, item: ItemRow, full: bool, now: NaiveDateTime) -> Result<ItemDetail, ApiError> {
     let rules = CommitteeRules::load(conn, item.committee_id)?;
     let timeline = store::events(conn, item.id, false)?.into_iter().map(EventView::from).collect();
-    Ok(ItemDetail { item: ItemView::new(item, today(&rules), full), timeline })
+    let calendar = crate::calendar::queries::known_years(conn, item.committee_id)?;
+    Ok(ItemDetail { item: ItemView::new(item, today(&rules, now), full, &calendar), timeline })
 }
 
 /// One item with its timeline. Coordinators of its venue see the resident's contact; the
@@ -187,6 +193,7 @@ fn detail(conn: &mut DbConnection, item: ItemRow, full: bool) -> Result<ItemDeta
 )]
 #[get("/items/{id}")]
 async fn get_item(
+    clock: Clock,
     user: AuthUser,
     pool: web::Data<DbPool>,
     id: web::Path<i64>,
@@ -195,7 +202,7 @@ async fn get_item(
     let view = db::run(&pool, move |conn| {
         let item = store::find(conn, user.committee_id, id)?;
         let full = matches!(access(conn, &user, &item)?, Access::Full);
-        detail(conn, item, full)
+        detail(conn, item, full, clock.now_naive())
     })
     .await?;
     Ok(web::Json(view))
@@ -224,6 +231,7 @@ pub struct RecordItem {
 )]
 #[post("/items")]
 async fn record_item(
+    clock: Clock,
     user: AuthUser,
     pool: web::Data<DbPool>,
     body: web::Json<RecordItem>,
@@ -245,7 +253,7 @@ async fn record_item(
     checks.finish()?;
     let (topic, text_body) = (topic.unwrap_or_default(), text_body.unwrap_or_default());
     let view = db::transaction(&pool, move |conn| {
-        let now = db::now();
+        let now = clock.now_naive();
         // The duty must be the member's own, published, and already begun.
         let duty: Option<(i64, chrono::NaiveDateTime)> = assignments::table
             .inner_join(shifts::table.inner_join(rosters::table))
@@ -287,7 +295,7 @@ async fn record_item(
             now,
         )?;
         let full = load_scope(conn, &user)?.includes(venue_id);
-        detail(conn, item, full)
+        detail(conn, item, full, clock.now_naive())
     })
     .await?;
     Ok(HttpResponse::Created().json(view))
@@ -324,6 +332,7 @@ pub struct TriageRequest {
 )]
 #[post("/items/{id}/triage")]
 async fn triage_item(
+    clock: Clock,
     coordinator: Coordinator,
     pool: web::Data<DbPool>,
     id: web::Path<i64>,
@@ -344,8 +353,9 @@ async fn triage_item(
             reason: reason.as_deref(),
             note: note.as_deref(),
         };
-        let item = triage_checked(conn, &coordinator, id, choice)?;
-        detail(conn, item, true)
+        let now = clock.now_naive();
+        let item = triage_checked(conn, &coordinator, id, choice, now)?;
+        detail(conn, item, true, now)
     })
     .await?;
     Ok(web::Json(view))
@@ -369,6 +379,7 @@ pub fn triage_checked(
     coordinator: &Coordinator,
     id: i64,
     choice: TriageChoice<'_>,
+    now: NaiveDateTime,
 ) -> Result<ItemRow, ApiError> {
     let TriageChoice { importance, difficulty, tier, reason, note } = choice;
     let item = coordinated_item(conn, coordinator, id)?;
@@ -382,7 +393,7 @@ pub fn triage_checked(
         _ => None,
     };
     let triage = Triage { importance, difficulty, override_tier, note };
-    workflow::triage(conn, &item, Actor::Member(coordinator.user.member_id), triage, &rules, db::now())?;
+    workflow::triage(conn, &item, Actor::Member(coordinator.user.member_id), triage, &rules, now)?;
     store::find(conn, item.committee_id, id)
 }
 
@@ -411,6 +422,7 @@ pub struct Referred {
 )]
 #[post("/items/{id}/refer")]
 async fn refer_item(
+    clock: Clock,
     req: HttpRequest,
     coordinator: Coordinator,
     pool: web::Data<DbPool>,
@@ -422,7 +434,7 @@ async fn refer_item(
     let mut checks = FieldChecks::new();
     let note = optional_text(&mut checks, "note", body.note.as_deref(), MAX_NOTE_CHARS);
     checks.finish()?;
-    let base = crate::startup::base_url(&req);
+    let base = crate::public_url::BaseUrl::of(&req);
     let (item, token) = db::transaction(&pool, move |conn| {
         let item = coordinated_item(conn, &coordinator, id)?;
         let token = workflow::refer(
@@ -431,10 +443,10 @@ async fn refer_item(
             coordinator.user.member_id,
             body.handling_unit_id,
             note.as_deref(),
-            db::now(),
+            clock.now_naive(),
         )?;
         let row = store::find(conn, item.committee_id, id)?;
-        Ok((detail(conn, row, true)?, token))
+        Ok((detail(conn, row, true, clock.now_naive())?, token))
     })
     .await?;
     Ok(web::Json(Referred { item, link: format!("{base}/h/{token}") }))
@@ -458,6 +470,7 @@ pub struct ReplyRequest {
 )]
 #[post("/items/{id}/reply")]
 async fn reply_item(
+    clock: Clock,
     user: AuthUser,
     pool: web::Data<DbPool>,
     id: web::Path<i64>,
@@ -474,9 +487,9 @@ async fn reply_item(
         if matches!(access, Access::Member) && item.taken_by.is_some_and(|m| m != user.member_id) {
             return Err(ErrorCode::ItemTaken.into());
         }
-        workflow::reply(conn, &item, Actor::Member(user.member_id), &reply, db::now())?;
+        workflow::reply(conn, &item, Actor::Member(user.member_id), &reply, clock.now_naive())?;
         let row = store::find(conn, user.committee_id, id)?;
-        detail(conn, row, matches!(access, Access::Full))
+        detail(conn, row, matches!(access, Access::Full), clock.now_naive())
     })
     .await?;
     Ok(web::Json(view))
@@ -501,6 +514,7 @@ pub struct CloseRequest {
 )]
 #[post("/items/{id}/close")]
 async fn close_item(
+    clock: Clock,
     user: AuthUser,
     pool: web::Data<DbPool>,
     id: web::Path<i64>,
@@ -522,9 +536,9 @@ async fn close_item(
             }
         }
         let rules = CommitteeRules::load(conn, item.committee_id)?;
-        workflow::close(conn, &item, user.member_id, body.resolution, note.as_deref(), &rules, db::now())?;
+        workflow::close(conn, &item, user.member_id, body.resolution, note.as_deref(), &rules, clock.now_naive())?;
         let row = store::find(conn, user.committee_id, id)?;
-        detail(conn, row, matches!(access, Access::Full))
+        detail(conn, row, matches!(access, Access::Full), clock.now_naive())
     })
     .await?;
     Ok(web::Json(view))
@@ -546,6 +560,7 @@ pub struct ReasonRequest {
 )]
 #[post("/items/{id}/reopen")]
 async fn reopen_item(
+    clock: Clock,
     coordinator: Coordinator,
     pool: web::Data<DbPool>,
     id: web::Path<i64>,
@@ -559,9 +574,9 @@ async fn reopen_item(
         let item = coordinated_item(conn, &coordinator, id)?;
         let rules = CommitteeRules::load(conn, item.committee_id)?;
         let actor = Actor::Member(coordinator.user.member_id);
-        workflow::reopen(conn, &item, actor, reason.as_deref(), &rules, db::now())?;
+        workflow::reopen(conn, &item, actor, reason.as_deref(), &rules, clock.now_naive())?;
         let row = store::find(conn, item.committee_id, id)?;
-        detail(conn, row, true)
+        detail(conn, row, true, clock.now_naive())
     })
     .await?;
     Ok(web::Json(view))
@@ -576,6 +591,7 @@ async fn reopen_item(
 )]
 #[post("/items/{id}/take")]
 async fn take_item(
+    clock: Clock,
     user: AuthUser,
     pool: web::Data<DbPool>,
     id: web::Path<i64>,
@@ -591,10 +607,10 @@ async fn take_item(
                 ApiError::not_found()
             });
         }
-        workflow::take(conn, &item, user.member_id, db::now())?;
+        workflow::take(conn, &item, user.member_id, clock.now_naive())?;
         let full = load_scope(conn, &user)?.includes(item.venue_id);
         let row = store::find(conn, user.committee_id, id)?;
-        detail(conn, row, full)
+        detail(conn, row, full, clock.now_naive())
     })
     .await?;
     Ok(web::Json(view))
@@ -617,6 +633,7 @@ pub struct FollowUpRequest {
 )]
 #[post("/items/{id}/follow-up")]
 async fn follow_up_item(
+    clock: Clock,
     coordinator: Coordinator,
     pool: web::Data<DbPool>,
     id: web::Path<i64>,
@@ -629,9 +646,9 @@ async fn follow_up_item(
     let note = note.unwrap_or_default();
     let view = db::transaction(&pool, move |conn| {
         let item = coordinated_item(conn, &coordinator, id)?;
-        workflow::follow_up(conn, &item, coordinator.user.member_id, &note, db::now())?;
+        workflow::follow_up(conn, &item, coordinator.user.member_id, &note, clock.now_naive())?;
         let row = store::find(conn, item.committee_id, id)?;
-        detail(conn, row, true)
+        detail(conn, row, true, clock.now_naive())
     })
     .await?;
     Ok(web::Json(view))
@@ -648,9 +665,9 @@ async fn follow_up_item(
     security(("bearer" = []))
 )]
 #[get("/me/inbox")]
-async fn my_inbox(user: AuthUser, pool: web::Data<DbPool>) -> Result<web::Json<Vec<ItemView>>, ApiError> {
+async fn my_inbox(clock: Clock, user: AuthUser, pool: web::Data<DbPool>) -> Result<web::Json<Vec<ItemView>>, ApiError> {
     let rows = db::run(&pool, move |conn| {
-        let now = db::now();
+        let now = clock.now_naive();
         let opens = Duration::minutes(crate::checkin::scan::OPENS_BEFORE_MINUTES);
         // The member's duties of the last 30 days that have opened.
         let windows: Vec<(i64, chrono::NaiveDateTime, chrono::NaiveDateTime)> = assignments::table
@@ -665,7 +682,7 @@ async fn my_inbox(user: AuthUser, pool: web::Data<DbPool>) -> Result<web::Json<V
             .load(conn)?;
         let open: Vec<&str> = ItemState::ALL.iter().filter(|s| s.awaits_answer()).map(|s| s.as_str()).collect();
         let rules = CommitteeRules::load(conn, user.committee_id)?;
-        let today = today(&rules);
+        let today = today(&rules, clock.now_naive());
         let mut found: Vec<ItemRow> = Vec::new();
         for (venue_id, starts_at, ends_at) in windows {
             let rows: Vec<ItemRow> = items::table
@@ -682,11 +699,12 @@ async fn my_inbox(user: AuthUser, pool: web::Data<DbPool>) -> Result<web::Json<V
         found.sort_by_key(|r| std::cmp::Reverse(r.id));
         found.dedup_by_key(|r| r.id);
         let full = load_scope(conn, &user)?;
+        let calendar = crate::calendar::queries::known_years(conn, user.committee_id)?;
         Ok(found
             .into_iter()
             .map(|r| {
                 let with_contact = full.includes(r.venue_id);
-                ItemView::new(r, today, with_contact)
+                ItemView::new(r, today, with_contact, &calendar)
             })
             .collect::<Vec<_>>())
     })

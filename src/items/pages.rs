@@ -15,6 +15,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use super::public::{self, SubmissionInput, SubmissionLimits};
 use super::views::{PublicEvent, PublicItemView};
 use super::workflow::{self, CommitteeRules};
+use crate::clock::Clock;
 use crate::db::{self, DbPool};
 use crate::domain::{ItemKind, Satisfaction};
 use crate::error::{ApiError, ErrorCode, FieldError};
@@ -187,6 +188,7 @@ pub struct SubmitForm {
 )]
 #[post("/r/{venue_code}")]
 async fn submit_form_post(
+    clock: Clock,
     req: HttpRequest,
     pool: web::Data<DbPool>,
     writes: web::Data<db::GroupCommit>,
@@ -209,7 +211,7 @@ async fn submit_form_post(
     let result = match input.check() {
         Ok(submission) => {
             let address = crate::client_address::client_address(&req);
-            writes.write(move |conn| public::submit(conn, &submission, &address, &limits)).await
+            writes.write(move |conn| public::submit(conn, &submission, &address, &limits, clock.now_naive())).await
         }
         Err(e) => Err(e),
     };
@@ -293,6 +295,7 @@ struct TrackQuery {
 )]
 #[get("/r/t/{code}")]
 async fn tracking_page(
+    clock: Clock,
     pool: web::Data<DbPool>,
     code: web::Path<String>,
     query: web::Query<TrackQuery>,
@@ -302,7 +305,7 @@ async fn tracking_page(
     let found = db::run(&pool, move |conn| {
         let item = public::find_public(conn, &lookup)?;
         let tz = CommitteeRules::load(conn, item.committee_id)?.tz;
-        Ok((public::public_view(conn, item)?, tz))
+        Ok((public::public_view(conn, item, clock.now_naive())?, tz))
     })
     .await;
     match found {
@@ -334,6 +337,7 @@ pub struct RateForm {
 )]
 #[post("/r/t/{code}/rate")]
 async fn rate_form_post(
+    clock: Clock,
     pool: web::Data<DbPool>,
     code: web::Path<String>,
     form: web::Form<RateForm>,
@@ -343,7 +347,7 @@ async fn rate_form_post(
     let lookup = code.clone();
     let done = db::transaction(&pool, move |conn| {
         let item = public::find_public(conn, &lookup)?;
-        workflow::rate(conn, &item, satisfaction, db::now())
+        workflow::rate(conn, &item, satisfaction, clock.now_naive())
     })
     .await;
     back_to_tracking(&code, done.map(|_| "rated"))
@@ -364,6 +368,7 @@ pub struct ReopenForm {
 )]
 #[post("/r/t/{code}/reopen")]
 async fn reopen_form_post(
+    clock: Clock,
     pool: web::Data<DbPool>,
     code: web::Path<String>,
     form: web::Form<ReopenForm>,
@@ -373,7 +378,10 @@ async fn reopen_form_post(
     let reason = form.into_inner().reason;
     let done = match public::checked_reason(Some(&reason)) {
         Ok(reason) => {
-            db::transaction(&pool, move |conn| public::reopen_by_resident(conn, &lookup, reason.as_deref())).await
+            db::transaction(&pool, move |conn| {
+                public::reopen_by_resident(conn, &lookup, reason.as_deref(), clock.now_naive())
+            })
+            .await
         }
         Err(e) => Err(e),
     };
@@ -455,6 +463,7 @@ pub struct UnitReplyForm {
 )]
 #[post("/h/{token}")]
 async fn unit_reply_post(
+    clock: Clock,
     pool: web::Data<DbPool>,
     token: web::Path<String>,
     form: web::Form<UnitReplyForm>,
@@ -462,7 +471,9 @@ async fn unit_reply_post(
     let token = token.into_inner();
     let lookup = token.clone();
     let done = match public::checked_answer(&form.text) {
-        Ok(text) => db::transaction(&pool, move |conn| public::reply_as_unit(conn, &lookup, &text)).await,
+        Ok(text) => {
+            db::transaction(&pool, move |conn| public::reply_as_unit(conn, &lookup, &text, clock.now_naive())).await
+        }
         Err(e) => Err(e),
     };
     match done {

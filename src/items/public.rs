@@ -14,6 +14,7 @@ use super::store::{self, Actor, Event, ItemRow, NewItem};
 use super::views::{PublicEvent, PublicItemView, ReferralView, tier_name};
 use super::workflow::{self, CommitteeRules};
 use crate::auth::tokens::sha256_hex;
+use crate::clock::Clock;
 use crate::db::{self, DbConnection, DbPool};
 use crate::domain::{ItemKind, ItemState, PersonName, Phone, Satisfaction, TrackingCode};
 use crate::error::{ApiError, ErrorCode, FieldChecks, Problem};
@@ -163,8 +164,8 @@ pub fn submit(
     submission: &Submission,
     address: &str,
     limits: &SubmissionLimits,
+    now: NaiveDateTime,
 ) -> Result<ItemRow, ApiError> {
-    let now = db::now();
     let venue: Option<(i64, i64)> = venues::table
         .filter(venues::code.eq(&submission.venue_code).and(venues::active.eq(true)))
         .select((venues::committee_id, venues::id))
@@ -205,6 +206,7 @@ pub fn submit(
             "item.inbox",
             None,
             &InboxNotice { item_id: item.id, venue_id, kind: &item.kind, topic: &item.topic, member_ids: on_duty },
+            now,
         )?;
     }
     Ok(item)
@@ -216,11 +218,11 @@ pub fn find_public(conn: &mut DbConnection, raw_code: &str) -> Result<ItemRow, A
 }
 
 /// The resident's view of their item.
-pub fn public_view(conn: &mut DbConnection, item: ItemRow) -> Result<PublicItemView, ApiError> {
+pub fn public_view(conn: &mut DbConnection, item: ItemRow, now: NaiveDateTime) -> Result<PublicItemView, ApiError> {
     let venue_name: String = venues::table.find(item.venue_id).select(venues::name).first(conn)?;
     let rules = CommitteeRules::load(conn, item.committee_id)?;
     let events = store::events(conn, item.id, true)?;
-    Ok(PublicItemView::new(item, venue_name, events, rules.settings.reopen_window_days, db::now()))
+    Ok(PublicItemView::new(item, venue_name, events, rules.settings.reopen_window_days, now))
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -245,6 +247,7 @@ pub struct Submitted {
 )]
 #[post("/public/items")]
 async fn submit_item(
+    clock: Clock,
     req: HttpRequest,
     writes: web::Data<db::GroupCommit>,
     limits: web::Data<SubmissionLimits>,
@@ -252,8 +255,8 @@ async fn submit_item(
 ) -> Result<HttpResponse, ApiError> {
     let submission = body.check()?;
     let address = crate::client_address::client_address(&req);
-    let base = crate::startup::base_url(&req);
-    let item = writes.write(move |conn| submit(conn, &submission, &address, &limits)).await?;
+    let base = crate::public_url::BaseUrl::of(&req);
+    let item = writes.write(move |conn| submit(conn, &submission, &address, &limits, clock.now_naive())).await?;
     let code = TrackingCode::parse(&item.tracking_code).map(|c| c.display()).unwrap_or(item.tracking_code.clone());
     Ok(HttpResponse::Created().json(Submitted {
         tracking_url: format!("{base}/r/t/{}", item.tracking_code),
@@ -270,11 +273,11 @@ async fn submit_item(
     responses((status = 200, body = PublicItemView), (status = 404, body = Problem, content_type = "application/problem+json"))
 )]
 #[get("/public/items/{tracking_code}")]
-async fn track_item(pool: web::Data<DbPool>, code: web::Path<String>) -> Result<HttpResponse, ApiError> {
+async fn track_item(clock: Clock, pool: web::Data<DbPool>, code: web::Path<String>) -> Result<HttpResponse, ApiError> {
     let code = code.into_inner();
     let view = db::run(&pool, move |conn| {
         let item = find_public(conn, &code)?;
-        public_view(conn, item)
+        public_view(conn, item, clock.now_naive())
     })
     .await?;
     Ok(HttpResponse::Ok().insert_header(("Cache-Control", "no-store")).json(view))
@@ -295,6 +298,7 @@ pub struct RatingInput {
 )]
 #[post("/public/items/{tracking_code}/rating")]
 async fn rate_item(
+    clock: Clock,
     pool: web::Data<DbPool>,
     code: web::Path<String>,
     body: web::Json<RatingInput>,
@@ -303,9 +307,9 @@ async fn rate_item(
     let satisfaction = body.satisfaction;
     let view = db::transaction(&pool, move |conn| {
         let item = find_public(conn, &code)?;
-        workflow::rate(conn, &item, satisfaction, db::now())?;
+        workflow::rate(conn, &item, satisfaction, clock.now_naive())?;
         let item = find_public(conn, &code)?;
-        public_view(conn, item)
+        public_view(conn, item, clock.now_naive())
     })
     .await?;
     Ok(web::Json(view))
@@ -331,13 +335,16 @@ pub struct ResidentReopen {
 )]
 #[post("/public/items/{tracking_code}/reopen")]
 async fn resident_reopen(
+    clock: Clock,
     pool: web::Data<DbPool>,
     code: web::Path<String>,
     body: web::Json<ResidentReopen>,
 ) -> Result<web::Json<PublicItemView>, ApiError> {
     let code = code.into_inner();
     let reason = checked_reason(body.into_inner().reason.as_deref())?;
-    let view = db::transaction(&pool, move |conn| reopen_by_resident(conn, &code, reason.as_deref())).await?;
+    let view =
+        db::transaction(&pool, move |conn| reopen_by_resident(conn, &code, reason.as_deref(), clock.now_naive()))
+            .await?;
     Ok(web::Json(view))
 }
 
@@ -354,12 +361,13 @@ pub fn reopen_by_resident(
     conn: &mut DbConnection,
     code: &str,
     reason: Option<&str>,
+    now: NaiveDateTime,
 ) -> Result<PublicItemView, ApiError> {
     let item = find_public(conn, code)?;
     let rules = CommitteeRules::load(conn, item.committee_id)?;
-    workflow::reopen(conn, &item, Actor::Resident, reason, &rules, db::now())?;
+    workflow::reopen(conn, &item, Actor::Resident, reason, &rules, now)?;
     let item = find_public(conn, code)?;
-    public_view(conn, item)
+    public_view(conn, item, now)
 }
 
 // ----------------------------------------------------------------------------- handling units
@@ -422,13 +430,18 @@ pub fn referral_view_of(conn: &mut DbConnection, token: &str) -> Result<Referral
 }
 
 /// The handling unit answers through its link.
-pub fn reply_as_unit(conn: &mut DbConnection, token: &str, text: &str) -> Result<ReferralView, ApiError> {
+pub fn reply_as_unit(
+    conn: &mut DbConnection,
+    token: &str,
+    text: &str,
+    now: NaiveDateTime,
+) -> Result<ReferralView, ApiError> {
     let (_, unit_id, _, item) = referral_by_token(conn, token)?;
     if !matches!(item.state(), ItemState::Referred | ItemState::Reopened) {
         return Err(ApiError::new(ErrorCode::InvalidTransition)
             .with_detail(format!("cannot reply to an item that is {}", item.state)));
     }
-    workflow::reply(conn, &item, Actor::HandlingUnit(unit_id), text, db::now())?;
+    workflow::reply(conn, &item, Actor::HandlingUnit(unit_id), text, now)?;
     referral_view_of(conn, token)
 }
 
@@ -462,13 +475,14 @@ pub struct UnitReply {
 )]
 #[post("/referrals/{token}/reply")]
 async fn referral_reply(
+    clock: Clock,
     pool: web::Data<DbPool>,
     token: web::Path<String>,
     body: web::Json<UnitReply>,
 ) -> Result<web::Json<ReferralView>, ApiError> {
     let token = token.into_inner();
     let text = checked_answer(&body.text)?;
-    let view = db::transaction(&pool, move |conn| reply_as_unit(conn, &token, &text)).await?;
+    let view = db::transaction(&pool, move |conn| reply_as_unit(conn, &token, &text, clock.now_naive())).await?;
     Ok(web::Json(view))
 }
 

@@ -213,7 +213,7 @@ pub fn was_on_duty_for(conn: &mut DbConnection, item: &ItemRow, member_id: i64) 
     Ok(item.source == "resident" && on_duty_members(conn, item.venue_id, item.created_at)?.contains(&member_id))
 }
 
-pub fn touch(conn: &mut DbConnection, item_id: i64) -> Result<(), ApiError> {
-    diesel::update(items::table.find(item_id)).set(items::updated_at.eq(db::now())).execute(conn)?;
+pub fn touch(conn: &mut DbConnection, item_id: i64, now: NaiveDateTime) -> Result<(), ApiError> {
+    diesel::update(items::table.find(item_id)).set(items::updated_at.eq(now)).execute(conn)?;
     Ok(())
 }

@@ -8,6 +8,7 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::auth::{Admin, Coordinator};
+use crate::clock::Clock;
 use crate::db::{self, DbPool};
 use crate::error::{ApiError, ErrorCode, FieldChecks, Problem, conflict_on_unique};
 use crate::schema::handling_units;
@@ -87,6 +88,7 @@ fn checked_contact(checks: &mut FieldChecks, raw: Option<&str>) -> Option<String
 )]
 #[post("/handling-units")]
 async fn create_unit(
+    clock: Clock,
     Admin(admin): Admin,
     pool: web::Data<DbPool>,
     body: web::Json<NewUnit>,
@@ -105,7 +107,7 @@ async fn create_unit(
                 handling_units::kind.eq(body.kind.as_str()),
                 handling_units::contact.eq(&contact),
                 handling_units::active.eq(true),
-                handling_units::created_at.eq(db::now()),
+                handling_units::created_at.eq(clock.now_naive()),
             ))
             .returning(handling_units::id)
             .get_result(conn)
@@ -118,6 +120,7 @@ async fn create_unit(
             "handling_unit",
             Some(id),
             &name,
+            clock.now_naive(),
         )?;
         Ok(handling_units::table.find(id).select(UNIT_COLUMNS).first::<HandlingUnitView>(conn)?)
     })
@@ -150,6 +153,7 @@ pub struct UnitPatch {
 )]
 #[patch("/handling-units/{id}")]
 async fn update_unit(
+    clock: Clock,
     Admin(admin): Admin,
     pool: web::Data<DbPool>,
     id: web::Path<i64>,
@@ -173,7 +177,16 @@ async fn update_unit(
             ))
             .execute(conn)
             .map_err(|e| conflict_on_unique(e, ErrorCode::HandlingUnitNameTaken))?;
-        crate::audit::record(conn, admin.committee_id, Some(admin.member_id), "update", "handling_unit", Some(id), "")?;
+        crate::audit::record(
+            conn,
+            admin.committee_id,
+            Some(admin.member_id),
+            "update",
+            "handling_unit",
+            Some(id),
+            "",
+            clock.now_naive(),
+        )?;
         Ok(handling_units::table.find(id).select(UNIT_COLUMNS).first::<HandlingUnitView>(conn)?)
     })
     .await?;
@@ -214,7 +227,7 @@ async fn resident_poster(
 ) -> Result<HttpResponse, ApiError> {
     let venue_id = id.into_inner();
     let venue = db::run(&pool, move |conn| crate::venues::queries::find(conn, admin.committee_id, venue_id)).await?;
-    let url = format!("{}/r/{}", crate::startup::base_url(&req), venue.code);
+    let url = format!("{}/r/{}", crate::public_url::BaseUrl::of(&req), venue.code);
     match query.format.as_deref().unwrap_or("svg") {
         "svg" => Ok(HttpResponse::Ok().content_type("image/svg+xml").body(crate::qr::svg(&url, 600)?)),
         "png" => Ok(HttpResponse::Ok().content_type("image/png").body(crate::qr::png(&url, 600)?)),

@@ -7,6 +7,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::store::{EventRow, ItemRow};
+use crate::calendar::KnownYears;
 use crate::domain::{ItemKind, ItemState, Tier, TrackingCode};
 use crate::json::UtcInstant;
 
@@ -24,6 +25,11 @@ pub fn deadline_status(item: &ItemRow, today: NaiveDate) -> &'static str {
         }
         _ => "none",
     }
+}
+
+/// Whether the item's deadline was counted into a year the committee has no calendar for.
+pub fn deadline_provisional(item: &ItemRow, calendar: &KnownYears) -> bool {
+    item.due_on.is_some_and(|due| !calendar.cover(item.created_at.date(), due))
 }
 
 /// Personal data of the resident; coordinators and admins only.
@@ -61,6 +67,9 @@ pub struct ItemView {
     pub due_on: Option<NaiveDate>,
     /// `none`, `on_track`, `due_soon` or `overdue`.
     pub deadline_status: String,
+    /// True when `due_on` was counted across a year with no official working-day calendar
+    /// (weekends only): the date may move once the State Council's arrangement is entered.
+    pub deadline_provisional: bool,
     pub handling_unit_id: Option<i64>,
     pub taken_by: Option<i64>,
     pub resolution: Option<String>,
@@ -83,8 +92,9 @@ pub struct ItemView {
 }
 
 impl ItemView {
-    pub fn new(row: ItemRow, today: NaiveDate, with_contact: bool) -> Self {
+    pub fn new(row: ItemRow, today: NaiveDate, with_contact: bool, calendar: &KnownYears) -> Self {
         let deadline_status = deadline_status(&row, today).to_owned();
+        let deadline_provisional = deadline_provisional(&row, calendar);
         let tracking_code = display_code(&row.tracking_code);
         Self {
             id: row.id,
@@ -104,6 +114,7 @@ impl ItemView {
             tier_override_reason: row.tier_override_reason,
             due_on: row.due_on,
             deadline_status,
+            deadline_provisional,
             handling_unit_id: row.handling_unit_id,
             taken_by: row.taken_by,
             resolution: row.resolution,

@@ -3,7 +3,7 @@
 //! condition on the state it saw (so two racing steps cannot both apply), writes the
 //! timeline event and queues any notification, all in the caller's transaction.
 
-use chrono::{Duration, NaiveDate, NaiveDateTime, TimeZone};
+use chrono::{Duration, NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 use serde::Serialize;
 
@@ -24,7 +24,7 @@ impl CommitteeRules {
     pub fn load(conn: &mut DbConnection, committee_id: i64) -> Result<Self, ApiError> {
         Ok(Self {
             settings: crate::committee::load_settings(conn, committee_id)?,
-            tz: crate::roster::store::committee_tz(conn, committee_id)?,
+            tz: crate::committee::timezone(conn, committee_id)?,
         })
     }
 }
@@ -47,11 +47,6 @@ fn move_state(conn: &mut DbConnection, item: &ItemRow, to: ItemState, now: Naive
         return Err(ApiError::new(ErrorCode::InvalidTransition).with_detail("the item changed meanwhile; reload it"));
     }
     Ok(())
-}
-
-/// The committee-local date of an instant.
-pub fn local_date(tz: chrono_tz::Tz, at: NaiveDateTime) -> NaiveDate {
-    tz.from_utc_datetime(&at).date_naive()
 }
 
 /// `n` working days after `from` on the committee's calendar.
@@ -95,7 +90,7 @@ pub fn triage(
     let days = rules.settings.tier_deadline_working_days[usize::from(tier.get() - 1)];
     // A reopened item gets a fresh deadline from the day it was reopened.
     let start = if item.state() == ItemState::Reopened { now } else { item.created_at };
-    let due_on = working_days_after(conn, item.committee_id, local_date(rules.tz, start), days)?;
+    let due_on = working_days_after(conn, item.committee_id, crate::committee::local_date(rules.tz, start), days)?;
     move_state(conn, item, to, now)?;
     diesel::update(items::table.find(item.id))
         .set((
@@ -207,6 +202,7 @@ pub fn refer(
             link_path: format!("/h/{token}"),
             due_on: item.due_on,
         },
+        now,
     )?;
     Ok(token)
 }
@@ -263,6 +259,7 @@ pub fn reply(
                 phone,
                 tracking_path: format!("/r/t/{}", item.tracking_code),
             },
+            now,
         )?;
     }
     Ok(())
@@ -284,7 +281,7 @@ pub fn close(
         Some(tier) if tier.gets_follow_up() && !resolution.needs_no_answer() => Some(working_days_after(
             conn,
             item.committee_id,
-            local_date(rules.tz, now),
+            crate::committee::local_date(rules.tz, now),
             rules.settings.follow_up_working_days,
         )?),
         _ => None,
@@ -339,7 +336,7 @@ pub fn reopen(
     let due_on = match item.tier {
         Some(t) => {
             let days = rules.settings.tier_deadline_working_days[(t.clamp(1, 4) - 1) as usize];
-            Some(working_days_after(conn, item.committee_id, local_date(rules.tz, now), days)?)
+            Some(working_days_after(conn, item.committee_id, crate::committee::local_date(rules.tz, now), days)?)
         }
         None => None,
     };

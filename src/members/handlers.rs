@@ -8,6 +8,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use super::import;
 use super::queries::{self, MemberQuery, MemberRow, NewMember};
 use crate::auth::{Admin, AuthUser, Coordinator, VenueScope, password};
+use crate::clock::Clock;
 use crate::db::{self, DbConnection, DbPool};
 use crate::domain::{Password, PersonName, Phone, Role, Roles, Sector};
 use crate::error::{ApiError, ErrorCode, FieldChecks, Problem};
@@ -250,6 +251,7 @@ pub struct CreateMember {
 )]
 #[post("/members")]
 async fn create_member(
+    clock: Clock,
     Admin(admin): Admin,
     pool: web::Data<DbPool>,
     body: web::Json<CreateMember>,
@@ -277,8 +279,17 @@ async fn create_member(
     let committee_id = admin.committee_id;
     let view = db::transaction(&pool, move |conn| {
         check_venue_refs(conn, committee_id, new.home_venue_id, &new.coordinator_venue_ids)?;
-        let id = queries::insert(conn, committee_id, &new, db::now())?;
-        crate::audit::record(conn, committee_id, Some(admin.member_id), "member.created", "member", Some(id), "")?;
+        let id = queries::insert(conn, committee_id, &new, clock.now_naive())?;
+        crate::audit::record(
+            conn,
+            committee_id,
+            Some(admin.member_id),
+            "member.created",
+            "member",
+            Some(id),
+            "",
+            clock.now_naive(),
+        )?;
         let row = queries::find(conn, committee_id, id)?;
         Ok(views(conn, committee_id, vec![row])?.remove(0))
     })
@@ -343,6 +354,7 @@ pub struct UpdateMember {
 )]
 #[patch("/members/{id}")]
 async fn update_member(
+    clock: Clock,
     Admin(admin): Admin,
     pool: web::Data<DbPool>,
     id: web::Path<i64>,
@@ -371,7 +383,7 @@ async fn update_member(
             body.coordinator_venue_ids.as_deref().unwrap_or_default(),
         )?;
         let target = members::table.filter(members::committee_id.eq(committee_id).and(members::id.eq(id)));
-        let now = db::now();
+        let now = clock.now_naive();
         diesel::update(target).set(members::updated_at.eq(now)).execute(conn)?;
         if let Some(name) = name {
             diesel::update(target).set(members::name.eq(name.into_inner())).execute(conn)?;
@@ -413,7 +425,7 @@ async fn update_member(
             .set(refresh_tokens::revoked_at.eq(now))
             .execute(conn)?;
         }
-        crate::audit::record(conn, committee_id, Some(admin.member_id), "member.updated", "member", Some(id), "")?;
+        crate::audit::record(conn, committee_id, Some(admin.member_id), "member.updated", "member", Some(id), "", now)?;
         let row = queries::find(conn, committee_id, id)?;
         Ok(views(conn, committee_id, vec![row])?.remove(0))
     })
@@ -441,6 +453,7 @@ pub struct ImportReport {
 )]
 #[post("/members/import")]
 async fn import_members(
+    clock: Clock,
     Admin(admin): Admin,
     req: HttpRequest,
     pool: web::Data<DbPool>,
@@ -458,7 +471,7 @@ async fn import_members(
         let codes: HashMap<String, i64> =
             crate::venues::queries::ids_by_code(conn, committee_id)?.into_iter().collect();
         let lines = import::parse(&body, &codes)?;
-        let n = import::store(conn, committee_id, lines, &|_| {})?;
+        let n = import::store(conn, committee_id, lines, &|_| {}, clock.now_naive())?;
         crate::audit::record(
             conn,
             committee_id,
@@ -467,6 +480,7 @@ async fn import_members(
             "member",
             None,
             &format!("{n} members"),
+            clock.now_naive(),
         )?;
         Ok(n)
     })

@@ -5,10 +5,11 @@
 //! (empty: the roving pool), `standing_committee` (是/否, yes/no, true/false, 1/0),
 //! `roles` (default `member`; several separated by `|`), `password` (optional).
 
+use chrono::NaiveDateTime;
 use std::collections::{HashMap, HashSet};
 
 use crate::auth::password;
-use crate::db::{self, DbConnection};
+use crate::db::DbConnection;
 use crate::domain::{Password, PersonName, Phone, Roles, Sector};
 use crate::error::{ApiError, ErrorCode, FieldError};
 
@@ -175,6 +176,7 @@ pub fn store(
     committee_id: i64,
     mut lines: Vec<ParsedLine>,
     progress: &dyn Fn(u64),
+    now: NaiveDateTime,
 ) -> Result<usize, ApiError> {
     let phones: Vec<String> = lines.iter().map(|l| l.member.phone.clone()).collect();
     let taken: HashSet<String> = queries::taken_phones(conn, &phones)?.into_iter().collect();
@@ -196,7 +198,6 @@ pub fn store(
             line.member.password_hash = Some(password::hash(&p).map_err(ApiError::unexpected)?);
         }
     }
-    let now = db::now();
     let count = lines.len();
     diesel::Connection::transaction(conn, |conn| {
         for (i, line) in lines.iter().enumerate() {

@@ -9,7 +9,7 @@ use crate::db::{self, DbPool};
 use crate::error::{ApiError, ErrorCode, Problem};
 
 pub fn routes(cfg: &mut ServiceConfig) {
-    cfg.service(health).service(ready).service(metrics);
+    cfg.service(health).service(ready).service(metrics).service(serve_document);
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -79,3 +79,13 @@ async fn metrics(registry: web::Data<prometheus::Registry>, pool: web::Data<DbPo
     );
     HttpResponse::Ok().content_type(encoder.format_type()).body(body)
 }
+
+/// Serves the document this server was built with.
+#[utoipa::path(tag = "ops", responses((status = 200, content_type = "application/json", body = Object)))]
+#[get("/api-spec/openapi.json")]
+pub async fn serve_document(doc: web::Data<SpecJson>) -> HttpResponse {
+    HttpResponse::Ok().content_type("application/json").body(doc.0.clone())
+}
+
+/// The OpenAPI document as served, built once at start (`openapi::document_json`).
+pub struct SpecJson(pub String);

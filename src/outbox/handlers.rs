@@ -6,6 +6,7 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::auth::Admin;
+use crate::clock::Clock;
 use crate::db::{self, DbConnection, DbPool};
 use crate::error::{ApiError, ErrorCode, Problem};
 use crate::pagination::{Page, PageParams};
@@ -180,6 +181,7 @@ async fn list_deliveries(
 )]
 #[post("/outbox/{id}/retry")]
 async fn retry_delivery(
+    clock: Clock,
     Admin(admin): Admin,
     pool: web::Data<DbPool>,
     id: web::Path<i64>,
@@ -196,7 +198,7 @@ async fn retry_delivery(
         .set((
             outbox::status.eq("pending"),
             outbox::attempts.eq(0),
-            outbox::next_attempt_at.eq(db::now()),
+            outbox::next_attempt_at.eq(clock.now_naive()),
             outbox::claimed_by.eq(None::<String>),
             outbox::claimed_until.eq(None::<NaiveDateTime>),
         ))
@@ -204,7 +206,16 @@ async fn retry_delivery(
         if requeued == 0 {
             return Err(ApiError::new(ErrorCode::OutboxNotRetryable));
         }
-        crate::audit::record(conn, committee_id, Some(admin.member_id), "outbox.retried", "outbox", Some(id), "")?;
+        crate::audit::record(
+            conn,
+            committee_id,
+            Some(admin.member_id),
+            "outbox.retried",
+            "outbox",
+            Some(id),
+            "",
+            clock.now_naive(),
+        )?;
         let configured = webhook_configured(conn, committee_id)?;
         Ok(DeliveryView::from_row(find(conn, committee_id, id)?, configured))
     })

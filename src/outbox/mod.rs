@@ -9,6 +9,7 @@ pub mod worker;
 
 pub use handlers::routes;
 
+use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde::Serialize;
 
@@ -24,8 +25,9 @@ pub fn enqueue<P: Serialize>(
     kind: &str,
     dedupe_key: Option<&str>,
     payload: &P,
+    now: NaiveDateTime,
 ) -> Result<(), ApiError> {
-    try_enqueue(conn, committee_id, kind, dedupe_key, payload).map(drop)
+    try_enqueue(conn, committee_id, kind, dedupe_key, payload, now).map(drop)
 }
 
 /// Like [`enqueue`]; tells whether a row was written (`false`: the dedupe key existed).
@@ -39,9 +41,9 @@ pub fn try_enqueue<P: Serialize>(
     kind: &str,
     dedupe_key: Option<&str>,
     payload: &P,
+    now: NaiveDateTime,
 ) -> Result<bool, ApiError> {
     let payload = serde_json::to_string(payload).map_err(ApiError::unexpected)?;
-    let now = db::now();
     let inserted = db::may_conflict(conn, |conn| {
         diesel::insert_into(outbox::table)
             .values((

@@ -59,10 +59,7 @@ pub fn schedule_reminders(conn: &mut DbConnection, now: NaiveDateTime) -> Result
         .load(conn)?;
     let mut queued = 0;
     for (committee_id, timezone, settings) in committees {
-        let Ok(tz) = timezone.parse::<chrono_tz::Tz>() else {
-            tracing::warn!(committee_id, timezone, "unknown time zone; no reminders");
-            continue;
-        };
+        let tz = crate::committee::parse_timezone(committee_id, &timezone);
         let settings: CommitteeSettings = serde_json::from_str(&settings).map_err(ApiError::unexpected)?;
         let today = now.and_utc().with_timezone(&tz).date_naive();
         let mut steps = settings.reminder_days_before.clone();
@@ -134,7 +131,7 @@ pub fn schedule_reminders(conn: &mut DbConnection, now: NaiveDateTime) -> Result
                     days_until: (date - today).num_days().max(0) as u32,
                 };
                 let key = format!("reminder:{assignment_id}:{days}");
-                if super::try_enqueue(conn, committee_id, KIND, Some(&key), &payload)? {
+                if super::try_enqueue(conn, committee_id, KIND, Some(&key), &payload, now)? {
                     queued += 1;
                 }
             }

@@ -12,9 +12,8 @@ use chrono::{NaiveDateTime, SecondsFormat};
 use diesel::prelude::*;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
-use tokio::sync::watch;
 
-use crate::db::{self, DbConnection, DbPool};
+use crate::db::{DbConnection, DbPool};
 use crate::schema::{committees, outbox};
 
 /// How long a claim holds a row: longer than a whole batch of deliveries at the HTTP timeout.
@@ -200,7 +199,7 @@ pub async fn deliver(
         return Ok(Outcome::Held);
     };
     let body = envelope(&row);
-    let timestamp = chrono::Utc::now().timestamp();
+    let timestamp = now.and_utc().timestamp();
     let sent = client
         .post(&url)
         .header(reqwest::header::CONTENT_TYPE, "application/json")
@@ -314,60 +313,8 @@ pub fn worker_id() -> String {
     format!("{host}-{}-{suffix}", std::process::id())
 }
 
-/// The background loop: every [`POLL_INTERVAL`], deliver everything due; every
-/// [`REMINDER_INTERVAL`], queue reminders. Stops when `shutdown` turns true or its sender
-/// is dropped.
-pub async fn run_worker(pool: DbPool, worker_id: String, mut shutdown: watch::Receiver<bool>) {
-    let client = match http_client() {
-        Ok(client) => client,
-        Err(e) => {
-            tracing::error!(error.cause_chain = ?e, "outbox worker cannot start: HTTP client setup failed");
-            return;
-        }
-    };
-    let policy = RetryPolicy::default();
-    let mut next_reminders = tokio::time::Instant::now();
-    tracing::info!(worker_id, "outbox worker started");
-    loop {
-        if tokio::time::Instant::now() >= next_reminders {
-            next_reminders = tokio::time::Instant::now() + REMINDER_INTERVAL;
-            match blocking(&pool, |conn| super::reminders::schedule_reminders(conn, db::now())).await {
-                Ok(0) => {}
-                Ok(queued) => tracing::info!(queued, "duty reminders queued"),
-                Err(e) => tracing::warn!(error.cause_chain = ?e, "queuing reminders failed"),
-            }
-            match blocking(&pool, |conn| crate::items::deadlines::run_pass(conn, db::now())).await {
-                Ok(report) if report != Default::default() => tracing::info!(?report, "item deadlines escalated"),
-                Ok(_) => {}
-                Err(e) => tracing::warn!(error.cause_chain = ?e, "escalating item deadlines failed"),
-            }
-        }
-        loop {
-            let claimed = run_once(&pool, &client, &worker_id, db::now(), &policy).await;
-            let stopping = *shutdown.borrow();
-            match claimed {
-                Ok(n) if n as i64 == BATCH && !stopping => continue,
-                Ok(_) => break,
-                Err(e) => {
-                    tracing::warn!(error.cause_chain = ?e, "claiming notifications failed");
-                    break;
-                }
-            }
-        }
-        tokio::select! {
-            changed = shutdown.changed() => {
-                if changed.is_err() || *shutdown.borrow() {
-                    break;
-                }
-            }
-            _ = tokio::time::sleep(POLL_INTERVAL) => {}
-        }
-    }
-    tracing::info!(worker_id, "outbox worker stopped");
-}
-
 /// Runs diesel work on tokio's blocking pool with a pooled connection.
-async fn blocking<T, E>(
+pub(crate) async fn blocking<T, E>(
     pool: &DbPool,
     f: impl FnOnce(&mut DbConnection) -> Result<T, E> + Send + 'static,
 ) -> anyhow::Result<T>

@@ -2,12 +2,13 @@
 //! new versions (who, when, why) without rewriting the past.
 
 use chrono::NaiveDate;
+use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::auth::VenueScope;
-use crate::db::{self, DbConnection};
+use crate::db::DbConnection;
 use crate::error::{ApiError, ErrorCode};
 use crate::schema::{assignments, leave_requests, members, roster_changes, rosters, shifts};
 
@@ -41,6 +42,7 @@ pub fn publish(
     roster_id: i64,
     actor: i64,
     scope: Option<&[i64]>,
+    now: NaiveDateTime,
 ) -> Result<(), ApiError> {
     let header = super::views::roster_header(conn, committee_id, roster_id)?;
     if let Some(scope) = scope {
@@ -61,7 +63,6 @@ pub fn publish(
     let venue_ids: Vec<i64> =
         shifts::table.filter(shifts::roster_id.eq(roster_id)).select(shifts::venue_id).distinct().load(conn)?;
     ensure_no_published_overlap(conn, committee_id, header.period_from, header.period_to, Some(&venue_ids))?;
-    let now = db::now();
     let updated = diesel::update(rosters::table.filter(rosters::id.eq(roster_id).and(rosters::status.eq("draft"))))
         .set((
             rosters::status.eq("published"),
@@ -73,7 +74,7 @@ pub fn publish(
     if updated != 1 {
         return Err(ErrorCode::InvalidTransition.into());
     }
-    insert_change(conn, committee_id, roster_id, 1, Some(actor), "published", "")?;
+    insert_change(conn, committee_id, roster_id, 1, Some(actor), "published", "", now)?;
     let members: Vec<i64> = assignments::table
         .inner_join(shifts::table)
         .filter(shifts::roster_id.eq(roster_id))
@@ -91,12 +92,15 @@ pub fn publish(
                 "member_id": member_id, "roster_id": roster_id,
                 "period_from": header.period_from, "period_to": header.period_to,
             }),
+            now,
         )?;
     }
-    crate::audit::record(conn, committee_id, Some(actor), "roster.published", "roster", Some(roster_id), "")?;
+    crate::audit::record(conn, committee_id, Some(actor), "roster.published", "roster", Some(roster_id), "", now)?;
     Ok(())
 }
 
+// Each argument is one column of what is recorded; a struct would only rename them.
+#[allow(clippy::too_many_arguments)]
 fn insert_change(
     conn: &mut DbConnection,
     committee_id: i64,
@@ -105,6 +109,7 @@ fn insert_change(
     actor: Option<i64>,
     reason: &str,
     detail: &str,
+    now: NaiveDateTime,
 ) -> Result<(), ApiError> {
     diesel::insert_into(roster_changes::table)
         .values((
@@ -114,7 +119,7 @@ fn insert_change(
             roster_changes::actor_id.eq(actor),
             roster_changes::reason.eq(reason),
             roster_changes::detail.eq(detail),
-            roster_changes::at.eq(db::now()),
+            roster_changes::at.eq(now),
         ))
         .execute(conn)?;
     Ok(())
@@ -273,8 +278,8 @@ pub fn next_version(
     actor: Option<i64>,
     reason: &str,
     detail: &str,
+    now: NaiveDateTime,
 ) -> Result<i32, ApiError> {
-    let now = db::now();
     if !ctx.published {
         diesel::update(rosters::table.find(ctx.roster_id)).set(rosters::updated_at.eq(now)).execute(conn)?;
         return Ok(ctx.version);
@@ -284,7 +289,7 @@ pub fn next_version(
         .returning(rosters::version)
         .get_result(conn)?;
     let committee_id: i64 = rosters::table.find(ctx.roster_id).select(rosters::committee_id).first(conn)?;
-    insert_change(conn, committee_id, ctx.roster_id, version, actor, reason, detail)?;
+    insert_change(conn, committee_id, ctx.roster_id, version, actor, reason, detail, now)?;
     Ok(version)
 }
 
@@ -294,12 +299,13 @@ pub fn remove_assignment(
     ctx: &ShiftContext,
     assignment_id: i64,
     version: i32,
+    now: NaiveDateTime,
 ) -> Result<(), ApiError> {
     if ctx.published {
         diesel::update(assignments::table.find(assignment_id))
-            .set((assignments::removed_at.eq(db::now()), assignments::removed_in_version.eq(version)))
+            .set((assignments::removed_at.eq(now), assignments::removed_in_version.eq(version)))
             .execute(conn)?;
-        super::requests::cancel_swaps_of_assignment(conn, assignment_id)?;
+        super::requests::cancel_swaps_of_assignment(conn, assignment_id, now)?;
     } else {
         diesel::delete(assignments::table.find(assignment_id)).execute(conn)?;
     }
@@ -316,6 +322,7 @@ pub fn add_assignment(
     source: &str,
     reason: &str,
     version: i32,
+    now: NaiveDateTime,
 ) -> Result<i64, ApiError> {
     Ok(diesel::insert_into(assignments::table)
         .values((
@@ -327,7 +334,7 @@ pub fn add_assignment(
             assignments::locked.eq(source == "manual"),
             assignments::reason.eq(reason),
             assignments::added_in_version.eq(version),
-            assignments::created_at.eq(db::now()),
+            assignments::created_at.eq(now),
         ))
         .returning(assignments::id)
         .get_result(conn)?)
@@ -340,6 +347,7 @@ pub fn notify_change(
     ctx: &ShiftContext,
     member_id: i64,
     what: &str,
+    now: NaiveDateTime,
 ) -> Result<(), ApiError> {
     if !ctx.published {
         return Ok(());
@@ -353,6 +361,7 @@ pub fn notify_change(
             "member_id": member_id, "shift_id": ctx.shift_id, "roster_id": ctx.roster_id,
             "date": ctx.date, "change": what,
         }),
+        now,
     )
 }
 
@@ -363,6 +372,7 @@ pub fn apply(
     scope: &VenueScope,
     shift_id: i64,
     change: &AssignmentChange,
+    now: NaiveDateTime,
 ) -> Result<(), ApiError> {
     let ctx = shift_context(conn, committee_id, shift_id)?;
     scope.check(ctx.venue_id)?;
@@ -380,31 +390,31 @@ pub fn apply(
     match change.action {
         ChangeAction::Add => {
             check_can_take(conn, committee_id, &ctx, change.member_id, None)?;
-            let version = next_version(conn, &ctx, Some(actor), reason, &detail)?;
-            add_assignment(conn, committee_id, &ctx, change.member_id, role, "manual", reason, version)?;
-            notify_change(conn, committee_id, &ctx, change.member_id, "added")?;
+            let version = next_version(conn, &ctx, Some(actor), reason, &detail, now)?;
+            add_assignment(conn, committee_id, &ctx, change.member_id, role, "manual", reason, version, now)?;
+            notify_change(conn, committee_id, &ctx, change.member_id, "added", now)?;
         }
         ChangeAction::Remove => {
             let (id, _) = current.ok_or_else(|| conflict("the member is not on this shift"))?;
-            let version = next_version(conn, &ctx, Some(actor), reason, &detail)?;
-            remove_assignment(conn, &ctx, id, version)?;
-            notify_change(conn, committee_id, &ctx, change.member_id, "removed")?;
+            let version = next_version(conn, &ctx, Some(actor), reason, &detail, now)?;
+            remove_assignment(conn, &ctx, id, version, now)?;
+            notify_change(conn, committee_id, &ctx, change.member_id, "removed", now)?;
         }
         ChangeAction::Replace => {
             let (id, old_role) = current.ok_or_else(|| conflict("the member is not on this shift"))?;
             let new_member = change
                 .new_member_id
                 .ok_or_else(|| ApiError::field("new_member_id", "required", "replace needs new_member_id"))?;
-            let version = next_version(conn, &ctx, Some(actor), reason, &detail)?;
-            remove_assignment(conn, &ctx, id, version)?;
+            let version = next_version(conn, &ctx, Some(actor), reason, &detail, now)?;
+            remove_assignment(conn, &ctx, id, version, now)?;
             check_can_take(conn, committee_id, &ctx, new_member, None)?;
-            add_assignment(conn, committee_id, &ctx, new_member, &old_role, "manual", reason, version)?;
-            notify_change(conn, committee_id, &ctx, change.member_id, "removed")?;
-            notify_change(conn, committee_id, &ctx, new_member, "added")?;
+            add_assignment(conn, committee_id, &ctx, new_member, &old_role, "manual", reason, version, now)?;
+            notify_change(conn, committee_id, &ctx, change.member_id, "removed", now)?;
+            notify_change(conn, committee_id, &ctx, new_member, "added", now)?;
         }
         ChangeAction::Lock | ChangeAction::Unlock => {
             let (id, _) = current.ok_or_else(|| conflict("the member is not on this shift"))?;
-            next_version(conn, &ctx, Some(actor), reason, &detail)?;
+            next_version(conn, &ctx, Some(actor), reason, &detail, now)?;
             diesel::update(assignments::table.find(id))
                 .set(assignments::locked.eq(change.action == ChangeAction::Lock))
                 .execute(conn)?;
@@ -418,6 +428,7 @@ pub fn apply(
         "shift",
         Some(shift_id),
         &detail,
+        now,
     )?;
     Ok(())
 }

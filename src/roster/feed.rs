@@ -3,6 +3,7 @@
 
 use actix_web::{HttpRequest, HttpResponse, delete, get, post, web};
 use chrono::Duration;
+use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use icalendar::{Alarm, Calendar, Component, Event, EventLike, Trigger};
 use serde::Serialize;
@@ -11,6 +12,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::auth::AuthUser;
 use crate::auth::tokens::{random_token, sha256_hex};
+use crate::clock::Clock;
 use crate::db::{self, DbConnection, DbPool};
 use crate::error::{ApiError, Problem};
 use crate::schema::{assignments, calendar_feeds, committees, rosters, shift_templates, shifts, venues};
@@ -38,7 +40,12 @@ pub struct FeedLink {
     security(("bearer" = []))
 )]
 #[post("/me/calendar-feed")]
-async fn create_feed(user: AuthUser, req: HttpRequest, pool: web::Data<DbPool>) -> Result<HttpResponse, ApiError> {
+async fn create_feed(
+    clock: Clock,
+    user: AuthUser,
+    req: HttpRequest,
+    pool: web::Data<DbPool>,
+) -> Result<HttpResponse, ApiError> {
     let token = random_token();
     let hash = sha256_hex(&token);
     db::transaction(&pool, move |conn| {
@@ -48,13 +55,13 @@ async fn create_feed(user: AuthUser, req: HttpRequest, pool: web::Data<DbPool>) 
                 calendar_feeds::member_id.eq(user.member_id),
                 calendar_feeds::committee_id.eq(user.committee_id),
                 calendar_feeds::token_hash.eq(hash),
-                calendar_feeds::created_at.eq(db::now()),
+                calendar_feeds::created_at.eq(clock.now_naive()),
             ))
             .execute(conn)?;
         Ok(())
     })
     .await?;
-    let url = format!("{}/ical/{token}.ics", crate::startup::base_url(&req));
+    let url = format!("{}/ical/{token}.ics", crate::public_url::BaseUrl::of(&req));
     let webcal_url = url.replacen("https://", "webcal://", 1).replacen("http://", "webcal://", 1);
     Ok(HttpResponse::Created().json(FeedLink { url, webcal_url }))
 }
@@ -82,17 +89,17 @@ async fn revoke_feed(user: AuthUser, pool: web::Data<DbPool>) -> Result<HttpResp
     )
 )]
 #[get("/ical/{file}")]
-async fn ical_feed(pool: web::Data<DbPool>, file: web::Path<String>) -> Result<HttpResponse, ApiError> {
+async fn ical_feed(clock: Clock, pool: web::Data<DbPool>, file: web::Path<String>) -> Result<HttpResponse, ApiError> {
     let token = file.into_inner();
     let token = token.strip_suffix(".ics").ok_or_else(ApiError::not_found)?.to_owned();
-    let body = db::run(&pool, move |conn| render(conn, &sha256_hex(&token))).await?;
+    let body = db::run(&pool, move |conn| render(conn, &sha256_hex(&token), clock.now_naive())).await?;
     Ok(HttpResponse::Ok()
         .content_type("text/calendar; charset=utf-8")
         .insert_header(("Cache-Control", "private, max-age=300"))
         .body(body))
 }
 
-fn render(conn: &mut DbConnection, token_hash: &str) -> Result<String, ApiError> {
+fn render(conn: &mut DbConnection, token_hash: &str, now: NaiveDateTime) -> Result<String, ApiError> {
     let (member_id, committee_id): (i64, i64) = calendar_feeds::table
         .filter(calendar_feeds::token_hash.eq(token_hash))
         .select((calendar_feeds::member_id, calendar_feeds::committee_id))
@@ -102,7 +109,7 @@ fn render(conn: &mut DbConnection, token_hash: &str) -> Result<String, ApiError>
     let committee: (String, String) =
         committees::table.find(committee_id).select((committees::code, committees::name)).first(conn)?;
     let settings = crate::committee::load_settings(conn, committee_id)?;
-    let since = db::now() - Duration::days(60);
+    let since = now - Duration::days(60);
     type Duty = (i64, String, String, chrono::NaiveDateTime, chrono::NaiveDateTime, String, i32, chrono::NaiveDateTime);
     let duties: Vec<Duty> = assignments::table
         .inner_join(

@@ -1,6 +1,6 @@
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
-use chrono::{Duration, NaiveDate};
+use chrono::{Duration, NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -10,8 +10,9 @@ use super::changes::{self, AssignmentChange};
 use super::store;
 use super::views::{self, RosterView, SHIFT_COLUMNS, ShiftRow, ShiftView};
 use crate::auth::{AuthUser, Coordinator, VenueScope};
+use crate::clock::Clock;
 use crate::db::{self, DbConnection, DbPool};
-use crate::error::{ApiError, ErrorCode, Problem};
+use crate::error::{ApiError, Problem};
 use crate::pagination::{Page, PageParams};
 use crate::schema::{assignments, rosters, shifts, venues};
 
@@ -41,6 +42,8 @@ pub struct GeneratedSummary {
     pub shifts: usize,
     pub assignments: usize,
     pub shortfalls: Vec<views::ShortfallView>,
+    /// E.g. `calendar_missing` for a year with no official calendar: weekends only were days off.
+    pub warnings: Vec<views::RosterWarning>,
 }
 
 /// Generate a draft roster for a period from the shift templates (coordinator or admin).
@@ -58,6 +61,7 @@ pub struct GeneratedSummary {
 )]
 #[post("/rosters/generate")]
 async fn generate_roster(
+    clock: Clock,
     c: Coordinator,
     pool: web::Data<DbPool>,
     body: web::Json<GenerateRoster>,
@@ -80,10 +84,11 @@ async fn generate_roster(
         (VenueScope::All, None) => None,
         (VenueScope::Venues(ids), None) => Some(ids.iter().copied().collect()),
     };
-    let (committee_id, actor) = (c.user.committee_id, c.user.member_id);
-    let summary =
-        db::transaction(&pool, move |conn| generate_draft(conn, committee_id, actor, from, to, venue_ids.as_deref()))
-            .await?;
+    let (committee_id, actor, now) = (c.user.committee_id, c.user.member_id, clock.now_naive());
+    let summary = db::transaction(&pool, move |conn| {
+        generate_draft(conn, committee_id, actor, from, to, venue_ids.as_deref(), now)
+    })
+    .await?;
     Ok(HttpResponse::Created().json(summary))
 }
 
@@ -96,22 +101,22 @@ pub fn generate_draft(
     from: NaiveDate,
     to: NaiveDate,
     venue_ids: Option<&[i64]>,
+    now: NaiveDateTime,
 ) -> Result<GeneratedSummary, ApiError> {
+    // A year the State Council has not yet published (or an admin not yet entered) counts
+    // weekends only; the draft says so rather than refusing, and never invents holidays.
     let missing = crate::calendar::queries::missing_years(conn, committee_id, from, to)?;
-    if !missing.is_empty() {
-        return Err(ApiError::new(ErrorCode::CalendarMissing)
-            .with_detail(format!("upload the working-day calendar of {missing:?} first")));
-    }
     changes::ensure_no_published_overlap(conn, committee_id, from, to, venue_ids)?;
     let (input, templates) = store::generation_input(conn, committee_id, from, to, venue_ids)?;
     let generated = super::generate(&input);
-    let roster_id = store::insert_draft(conn, committee_id, actor, from, to, &generated, &templates)?;
-    crate::audit::record(conn, committee_id, Some(actor), "roster.generated", "roster", Some(roster_id), "")?;
+    let roster_id = store::insert_draft(conn, committee_id, actor, from, to, &generated, &templates, &missing, now)?;
+    crate::audit::record(conn, committee_id, Some(actor), "roster.generated", "roster", Some(roster_id), "", now)?;
     Ok(GeneratedSummary {
         roster_id,
         shifts: generated.shifts.len(),
         assignments: generated.shifts.iter().map(|s| s.assignments.len()).sum(),
         shortfalls: views::shortfall_views(&generated),
+        warnings: missing.iter().copied().map(views::RosterWarning::calendar_missing).collect(),
     })
 }
 
@@ -165,6 +170,7 @@ async fn get_roster(
 )]
 #[post("/rosters/{id}/publish")]
 async fn publish_roster(
+    clock: Clock,
     c: Coordinator,
     pool: web::Data<DbPool>,
     id: web::Path<i64>,
@@ -172,7 +178,7 @@ async fn publish_roster(
     let (id, committee_id, actor) = (id.into_inner(), c.user.committee_id, c.user.member_id);
     let filter = c.scope.ids();
     let view = db::transaction(&pool, move |conn| {
-        changes::publish(conn, committee_id, id, actor, filter.as_deref())?;
+        changes::publish(conn, committee_id, id, actor, filter.as_deref(), clock.now_naive())?;
         let header = views::roster_header(conn, committee_id, id)?;
         views::roster_view(conn, header, filter.as_deref())
     })
@@ -268,6 +274,7 @@ async fn list_shifts(
 )]
 #[patch("/shifts/{id}/assignments")]
 async fn change_assignments(
+    clock: Clock,
     c: Coordinator,
     pool: web::Data<DbPool>,
     id: web::Path<i64>,
@@ -277,7 +284,7 @@ async fn change_assignments(
     let change = body.into_inner();
     let scope = c.scope.clone();
     let view = db::transaction(&pool, move |conn| {
-        changes::apply(conn, committee_id, actor, &scope, shift_id, &change)?;
+        changes::apply(conn, committee_id, actor, &scope, shift_id, &change, clock.now_naive())?;
         let rows: Vec<ShiftRow> =
             shifts::table.inner_join(venues::table).filter(shifts::id.eq(shift_id)).select(SHIFT_COLUMNS).load(conn)?;
         Ok(views::shift_views(conn, rows)?.remove(0))
@@ -324,14 +331,15 @@ pub struct Duty {
 )]
 #[get("/me/duties")]
 async fn my_duties(
+    clock: Clock,
     user: AuthUser,
     pool: web::Data<DbPool>,
     window: web::Query<DutyWindow>,
 ) -> Result<web::Json<Vec<Duty>>, ApiError> {
     let DutyWindow { from, to } = window.into_inner();
     let duties = db::run(&pool, move |conn| {
-        let tz = store::committee_tz(conn, user.committee_id)?;
-        let from = from.unwrap_or_else(|| chrono::Utc::now().with_timezone(&tz).date_naive());
+        let tz = crate::committee::timezone(conn, user.committee_id)?;
+        let from = from.unwrap_or_else(|| clock.now().with_timezone(&tz).date_naive());
         let to = to.unwrap_or(from + Duration::days(92));
         if to < from || (to - from).num_days() > MAX_PERIOD_DAYS {
             return Err(ApiError::field("to", "out_of_range", "must be on or after `from`, within a year"));

@@ -3,6 +3,7 @@
 
 use actix_web::{HttpResponse, get, post, web};
 use chrono::NaiveDate;
+use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -11,6 +12,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use super::changes::{self, ShiftContext};
 use super::store;
 use crate::auth::{AuthUser, load_scope};
+use crate::clock::Clock;
 use crate::db::{self, DbConnection, DbPool};
 use crate::error::{ApiError, ErrorCode, Problem};
 use crate::json::UtcInstant;
@@ -128,6 +130,7 @@ pub struct CreateSwap {
 )]
 #[post("/swap-requests")]
 async fn create_swap(
+    clock: Clock,
     user: AuthUser,
     pool: web::Data<DbPool>,
     body: web::Json<CreateSwap>,
@@ -142,7 +145,7 @@ async fn create_swap(
             return Err(ApiError::forbidden().with_detail("you can only offer your own duties"));
         }
         let ctx = changes::shift_context(conn, user.committee_id, shift_id)?;
-        if ctx.starts_at <= db::now() {
+        if ctx.starts_at <= clock.now_naive() {
             return Err(ApiError::new(ErrorCode::InvalidTransition).with_detail("the duty has started"));
         }
         if let Some(to) = body.to_member_id {
@@ -176,7 +179,7 @@ async fn create_swap(
                 ApiError::new(ErrorCode::InvalidTransition).with_detail(format!("swap request {open} is already open"))
             );
         }
-        let now = db::now();
+        let now = clock.now_naive();
         let id: i64 = diesel::insert_into(swap_requests::table)
             .values((
                 swap_requests::committee_id.eq(user.committee_id),
@@ -197,6 +200,7 @@ async fn create_swap(
             None,
             &serde_json::json!({ "swap_request_id": id, "from_member_id": user.member_id,
                                  "member_id": body.to_member_id, "shift_id": shift_id, "date": ctx.date }),
+            now,
         )?;
         crate::audit::record(
             conn,
@@ -206,6 +210,7 @@ async fn create_swap(
             "swap_request",
             Some(id),
             "",
+            now,
         )?;
         swap(conn, user.committee_id, id)
     })
@@ -260,19 +265,26 @@ async fn list_swaps(user: AuthUser, pool: web::Data<DbPool>) -> Result<web::Json
 )]
 #[post("/swap-requests/{id}/{action}")]
 async fn swap_action(
+    clock: Clock,
     user: AuthUser,
     pool: web::Data<DbPool>,
     path: web::Path<(i64, String)>,
 ) -> Result<web::Json<SwapView>, ApiError> {
     let (id, action) = path.into_inner();
-    let view = db::transaction(&pool, move |conn| decide_swap(conn, &user, id, &action)).await?;
+    let view = db::transaction(&pool, move |conn| decide_swap(conn, &user, id, &action, clock.now_naive())).await?;
     Ok(web::Json(view))
 }
 
 /// A party's or a coordinator's action on a swap request (`accept`, `approve`, `reject`,
 /// `cancel`), with its audit record; the request as it now stands. Shared by the API and the
 /// console. Runs inside the caller's transaction.
-pub fn decide_swap(conn: &mut DbConnection, user: &AuthUser, id: i64, action: &str) -> Result<SwapView, ApiError> {
+pub fn decide_swap(
+    conn: &mut DbConnection,
+    user: &AuthUser,
+    id: i64,
+    action: &str,
+    now: NaiveDateTime,
+) -> Result<SwapView, ApiError> {
     let request = swap(conn, user.committee_id, id)?;
     let me = user.member_id;
     match action {
@@ -284,7 +296,7 @@ pub fn decide_swap(conn: &mut DbConnection, user: &AuthUser, id: i64, action: &s
             if !allowed {
                 return Err(ApiError::forbidden().with_detail("the request is not addressed to you"));
             }
-            let ctx = live_duty(conn, user.committee_id, request.assignment_id)?;
+            let ctx = live_duty(conn, user.committee_id, request.assignment_id, now)?;
             // A pool offer is open to the duty's pool, as the generator draws it.
             if !store::in_pool_of_shift(conn, ctx.shift_id, me)? {
                 return Err(
@@ -292,11 +304,11 @@ pub fn decide_swap(conn: &mut DbConnection, user: &AuthUser, id: i64, action: &s
                 );
             }
             changes::check_can_take(conn, user.committee_id, &ctx, me, Some(request.from_member_id))?;
-            transition(conn, id, "offered", "accepted", Some(me), None)?;
-            notify(conn, user.committee_id, "swap.accepted", id, request.from_member_id)?;
+            transition(conn, id, "offered", "accepted", Some(me), None, now)?;
+            notify(conn, user.committee_id, "swap.accepted", id, request.from_member_id, now)?;
             let auto: bool = crate::committee::load_settings(conn, user.committee_id)?.swap_auto_approve;
             if auto {
-                approve(conn, user.committee_id, &ctx, id, None)?;
+                approve(conn, user.committee_id, &ctx, id, None, now)?;
             }
         }
         "approve" | "reject" => {
@@ -308,14 +320,14 @@ pub fn decide_swap(conn: &mut DbConnection, user: &AuthUser, id: i64, action: &s
                 if request.status != "accepted" {
                     return Err(invalid(&request.status, "approve"));
                 }
-                let ctx = live_duty(conn, user.committee_id, request.assignment_id)?;
-                approve(conn, user.committee_id, &ctx, id, Some(me))?;
+                let ctx = live_duty(conn, user.committee_id, request.assignment_id, now)?;
+                approve(conn, user.committee_id, &ctx, id, Some(me), now)?;
             } else {
                 if !matches!(request.status.as_str(), "offered" | "accepted") {
                     return Err(invalid(&request.status, "reject"));
                 }
-                transition(conn, id, &request.status, "rejected", None, Some(me))?;
-                notify(conn, user.committee_id, "swap.rejected", id, request.from_member_id)?;
+                transition(conn, id, &request.status, "rejected", None, Some(me), now)?;
+                notify(conn, user.committee_id, "swap.rejected", id, request.from_member_id, now)?;
             }
         }
         "cancel" => {
@@ -326,20 +338,34 @@ pub fn decide_swap(conn: &mut DbConnection, user: &AuthUser, id: i64, action: &s
             if !matches!(request.status.as_str(), "offered" | "accepted") {
                 return Err(invalid(&request.status, "cancel"));
             }
-            cancel_swap(conn, user.committee_id, id, Some(me))?;
+            cancel_swap(conn, user.committee_id, id, Some(me), now)?;
         }
         _ => return Err(ApiError::not_found()),
     }
-    crate::audit::record(conn, user.committee_id, Some(me), &format!("swap.{action}"), "swap_request", Some(id), "")?;
+    crate::audit::record(
+        conn,
+        user.committee_id,
+        Some(me),
+        &format!("swap.{action}"),
+        "swap_request",
+        Some(id),
+        "",
+        now,
+    )?;
     swap(conn, user.committee_id, id)
 }
 
 /// The duty a request is about, while it can still change hands: on a published roster, still
 /// held, and not yet started.
-fn live_duty(conn: &mut DbConnection, committee_id: i64, assignment_id: i64) -> Result<ShiftContext, ApiError> {
+fn live_duty(
+    conn: &mut DbConnection,
+    committee_id: i64,
+    assignment_id: i64,
+    now: NaiveDateTime,
+) -> Result<ShiftContext, ApiError> {
     let (_, shift_id, _) = assignment_shift(conn, committee_id, assignment_id)?;
     let ctx = changes::shift_context(conn, committee_id, shift_id)?;
-    if ctx.starts_at <= db::now() {
+    if ctx.starts_at <= now {
         return Err(ApiError::new(ErrorCode::InvalidTransition).with_detail("the duty has started"));
     }
     Ok(ctx)
@@ -363,9 +389,9 @@ fn transition(
     to: &str,
     accepted_by: Option<i64>,
     decided_by: Option<i64>,
+    now: NaiveDateTime,
 ) -> Result<(), ApiError> {
     let target = swap_requests::table.filter(swap_requests::id.eq(id).and(swap_requests::status.eq(from)));
-    let now = db::now();
     let updated = match accepted_by {
         Some(a) => diesel::update(target)
             .set((swap_requests::status.eq(to), swap_requests::accepted_by.eq(a), swap_requests::updated_at.eq(now)))
@@ -391,27 +417,46 @@ fn approve(
     ctx: &ShiftContext,
     id: i64,
     by: Option<i64>,
+    now: NaiveDateTime,
 ) -> Result<(), ApiError> {
-    transition(conn, id, "accepted", "approved", None, by)?;
+    transition(conn, id, "accepted", "approved", None, by, now)?;
     let request = swap(conn, committee_id, id)?;
     let taker =
         request.accepted_by.ok_or_else(|| ApiError::unexpected(anyhow::anyhow!("accepted swap without taker")))?;
     let role: String = assignments::table.find(request.assignment_id).select(assignments::role).first(conn)?;
-    let version = changes::next_version(conn, ctx, by, "换班", &format!("swap request {id}"))?;
-    changes::remove_assignment(conn, ctx, request.assignment_id, version)?;
+    let version = changes::next_version(conn, ctx, by, "换班", &format!("swap request {id}"), now)?;
+    changes::remove_assignment(conn, ctx, request.assignment_id, version, now)?;
     changes::check_can_take(conn, committee_id, ctx, taker, None)?;
-    changes::add_assignment(conn, committee_id, ctx, taker, &role, "swap", &format!("换班（申请 {id}）"), version)?;
-    notify(conn, committee_id, "swap.approved", id, request.from_member_id)?;
-    notify(conn, committee_id, "swap.approved", id, taker)
+    changes::add_assignment(
+        conn,
+        committee_id,
+        ctx,
+        taker,
+        &role,
+        "swap",
+        &format!("换班（申请 {id}）"),
+        version,
+        now,
+    )?;
+    notify(conn, committee_id, "swap.approved", id, request.from_member_id, now)?;
+    notify(conn, committee_id, "swap.approved", id, taker, now)
 }
 
-fn notify(conn: &mut DbConnection, committee_id: i64, kind: &str, id: i64, member_id: i64) -> Result<(), ApiError> {
+fn notify(
+    conn: &mut DbConnection,
+    committee_id: i64,
+    kind: &str,
+    id: i64,
+    member_id: i64,
+    now: NaiveDateTime,
+) -> Result<(), ApiError> {
     crate::outbox::enqueue(
         conn,
         committee_id,
         kind,
         None,
         &serde_json::json!({ "swap_request_id": id, "member_id": member_id }),
+        now,
     )
 }
 
@@ -478,6 +523,7 @@ pub struct CreateLeave {
 )]
 #[post("/leave-requests")]
 async fn create_leave(
+    clock: Clock,
     user: AuthUser,
     pool: web::Data<DbPool>,
     body: web::Json<CreateLeave>,
@@ -494,7 +540,7 @@ async fn create_leave(
         return Err(ApiError::field("reason", "too_long", "must be at most 200 characters"));
     }
     let view = db::transaction(&pool, move |conn| {
-        let now = db::now();
+        let now = clock.now_naive();
         let id: i64 = diesel::insert_into(leave_requests::table)
             .values((
                 leave_requests::committee_id.eq(user.committee_id),
@@ -516,6 +562,7 @@ async fn create_leave(
             "leave_request",
             Some(id),
             "",
+            now,
         )?;
         leave(conn, user.committee_id, id)
     })
@@ -586,19 +633,26 @@ pub struct LeaveDecision {
 )]
 #[post("/leave-requests/{id}/{action}")]
 async fn leave_action(
+    clock: Clock,
     c: AuthUser,
     pool: web::Data<DbPool>,
     path: web::Path<(i64, String)>,
 ) -> Result<web::Json<LeaveDecision>, ApiError> {
     let (id, action) = path.into_inner();
-    let decision = db::transaction(&pool, move |conn| decide_leave(conn, &c, id, &action)).await?;
+    let decision = db::transaction(&pool, move |conn| decide_leave(conn, &c, id, &action, clock.now_naive())).await?;
     Ok(web::Json(decision))
 }
 
 /// A coordinator's decision (`approve`, `reject`) or the member's `cancel` on a leave
 /// request, with its audit record. Shared by the API and the console; runs inside the
 /// caller's transaction.
-pub fn decide_leave(conn: &mut DbConnection, c: &AuthUser, id: i64, action: &str) -> Result<LeaveDecision, ApiError> {
+pub fn decide_leave(
+    conn: &mut DbConnection,
+    c: &AuthUser,
+    id: i64,
+    action: &str,
+    now: NaiveDateTime,
+) -> Result<LeaveDecision, ApiError> {
     let request = leave(conn, c.committee_id, id)?;
     let me = c.member_id;
     let mut freed = Vec::new();
@@ -616,10 +670,10 @@ pub fn decide_leave(conn: &mut DbConnection, c: &AuthUser, id: i64, action: &str
                 return Err(invalid(&request.status, action));
             }
             let to = if action == "approve" { "approved" } else { "rejected" };
-            leave_transition(conn, id, "pending", to, Some(me))?;
+            leave_transition(conn, id, "pending", to, Some(me), now)?;
             if action == "approve" {
-                freed = free_duties(conn, c.committee_id, me, &request)?;
-                cancel_open_swaps(conn, c.committee_id, &request)?;
+                freed = free_duties(conn, c.committee_id, me, &request, now)?;
+                cancel_open_swaps(conn, c.committee_id, &request, now)?;
             }
             crate::outbox::enqueue(
                 conn,
@@ -627,6 +681,7 @@ pub fn decide_leave(conn: &mut DbConnection, c: &AuthUser, id: i64, action: &str
                 "leave.decided",
                 None,
                 &serde_json::json!({ "leave_request_id": id, "member_id": request.member_id, "status": to }),
+                now,
             )?;
         }
         "cancel" => {
@@ -636,22 +691,34 @@ pub fn decide_leave(conn: &mut DbConnection, c: &AuthUser, id: i64, action: &str
             if request.status != "pending" {
                 return Err(invalid(&request.status, "cancel"));
             }
-            leave_transition(conn, id, "pending", "cancelled", None)?;
+            leave_transition(conn, id, "pending", "cancelled", None, now)?;
         }
         _ => return Err(ApiError::not_found()),
     }
-    crate::audit::record(conn, c.committee_id, Some(me), &format!("leave.{action}"), "leave_request", Some(id), "")?;
+    crate::audit::record(
+        conn,
+        c.committee_id,
+        Some(me),
+        &format!("leave.{action}"),
+        "leave_request",
+        Some(id),
+        "",
+        now,
+    )?;
     Ok(LeaveDecision { leave: leave(conn, c.committee_id, id)?, freed_shifts: freed })
 }
 
-fn leave_transition(conn: &mut DbConnection, id: i64, from: &str, to: &str, by: Option<i64>) -> Result<(), ApiError> {
+fn leave_transition(
+    conn: &mut DbConnection,
+    id: i64,
+    from: &str,
+    to: &str,
+    by: Option<i64>,
+    now: NaiveDateTime,
+) -> Result<(), ApiError> {
     let updated =
         diesel::update(leave_requests::table.filter(leave_requests::id.eq(id).and(leave_requests::status.eq(from))))
-            .set((
-                leave_requests::status.eq(to),
-                leave_requests::decided_by.eq(by),
-                leave_requests::updated_at.eq(db::now()),
-            ))
+            .set((leave_requests::status.eq(to), leave_requests::decided_by.eq(by), leave_requests::updated_at.eq(now)))
             .execute(conn)?;
     if updated != 1 {
         return Err(invalid(from, to));
@@ -661,7 +728,12 @@ fn leave_transition(conn: &mut DbConnection, id: i64, from: &str, to: &str, by: 
 
 /// Approved leave ends the member's open swap requests on those days, as giver or as taker:
 /// the duties were freed, or the member can no longer take them.
-fn cancel_open_swaps(conn: &mut DbConnection, committee_id: i64, request: &LeaveView) -> Result<(), ApiError> {
+fn cancel_open_swaps(
+    conn: &mut DbConnection,
+    committee_id: i64,
+    request: &LeaveView,
+    now: NaiveDateTime,
+) -> Result<(), ApiError> {
     let open: Vec<i64> = swap_requests::table
         .inner_join(assignments::table.inner_join(shifts::table))
         .filter(swap_requests::committee_id.eq(committee_id))
@@ -676,14 +748,20 @@ fn cancel_open_swaps(conn: &mut DbConnection, committee_id: i64, request: &Leave
         .select(swap_requests::id)
         .load(conn)?;
     for id in open {
-        end_swap(conn, committee_id, id, "approved leave")?;
+        end_swap(conn, committee_id, id, "approved leave", now)?;
     }
     Ok(())
 }
 
 /// Ends an open swap request (`offered` or `accepted`) and tells the colleagues in it: the
 /// other one when a party withdraws (`actor`), both when the office's decision ends it.
-fn cancel_swap(conn: &mut DbConnection, committee_id: i64, id: i64, actor: Option<i64>) -> Result<(), ApiError> {
+fn cancel_swap(
+    conn: &mut DbConnection,
+    committee_id: i64,
+    id: i64,
+    actor: Option<i64>,
+    now: NaiveDateTime,
+) -> Result<(), ApiError> {
     let (status, from, to, accepted_by): (String, i64, Option<i64>, Option<i64>) = swap_requests::table
         .find(id)
         .select((
@@ -693,32 +771,42 @@ fn cancel_swap(conn: &mut DbConnection, committee_id: i64, id: i64, actor: Optio
             swap_requests::accepted_by,
         ))
         .first(conn)?;
-    transition(conn, id, &status, "cancelled", None, None)?;
+    transition(conn, id, &status, "cancelled", None, None, now)?;
     for member in [Some(from), accepted_by.or(to)].into_iter().flatten().filter(|m| Some(*m) != actor) {
-        notify(conn, committee_id, "swap.cancelled", id, member)?;
+        notify(conn, committee_id, "swap.cancelled", id, member, now)?;
     }
     Ok(())
 }
 
 /// A duty taken off a published roster can no longer change hands: its open swap requests
 /// end with it.
-pub(super) fn cancel_swaps_of_assignment(conn: &mut DbConnection, assignment_id: i64) -> Result<(), ApiError> {
+pub(super) fn cancel_swaps_of_assignment(
+    conn: &mut DbConnection,
+    assignment_id: i64,
+    now: NaiveDateTime,
+) -> Result<(), ApiError> {
     let open: Vec<(i64, i64)> = swap_requests::table
         .filter(swap_requests::assignment_id.eq(assignment_id))
         .filter(swap_requests::status.eq_any(["offered", "accepted"]))
         .select((swap_requests::id, swap_requests::committee_id))
         .load(conn)?;
     for (id, committee_id) in open {
-        end_swap(conn, committee_id, id, "duty removed")?;
+        end_swap(conn, committee_id, id, "duty removed", now)?;
     }
     Ok(())
 }
 
 /// The office's decision ends an open swap request: cancelled, both colleagues told, audited
 /// with `why` (a colleague's own withdrawal is audited with the action that made it).
-fn end_swap(conn: &mut DbConnection, committee_id: i64, id: i64, why: &str) -> Result<(), ApiError> {
-    cancel_swap(conn, committee_id, id, None)?;
-    crate::audit::record(conn, committee_id, None, "swap.cancel", "swap_request", Some(id), why)
+fn end_swap(
+    conn: &mut DbConnection,
+    committee_id: i64,
+    id: i64,
+    why: &str,
+    now: NaiveDateTime,
+) -> Result<(), ApiError> {
+    cancel_swap(conn, committee_id, id, None, now)?;
+    crate::audit::record(conn, committee_id, None, "swap.cancel", "swap_request", Some(id), why, now)
 }
 
 /// Takes the member off every upcoming duty in the leave's range (a new version of each
@@ -728,6 +816,7 @@ fn free_duties(
     committee_id: i64,
     actor: i64,
     request: &LeaveView,
+    now: NaiveDateTime,
 ) -> Result<Vec<FreedShift>, ApiError> {
     let duties: Vec<(i64, i64, i64)> = assignments::table
         .inner_join(shifts::table.inner_join(rosters::table))
@@ -736,16 +825,17 @@ fn free_duties(
         .filter(assignments::removed_at.is_null())
         .filter(rosters::status.ne("discarded"))
         .filter(shifts::local_date.between(request.date_from, request.date_to))
-        .filter(shifts::starts_at.gt(db::now()))
+        .filter(shifts::starts_at.gt(now))
         .order(shifts::starts_at)
         .select((assignments::id, shifts::id, rosters::id))
         .load(conn)?;
     let mut freed = Vec::new();
     for (assignment_id, shift_id, roster_id) in duties {
         let ctx = changes::shift_context(conn, committee_id, shift_id)?;
-        let version = changes::next_version(conn, &ctx, Some(actor), "请假", &format!("leave request {}", request.id))?;
-        changes::remove_assignment(conn, &ctx, assignment_id, version)?;
-        changes::notify_change(conn, committee_id, &ctx, request.member_id, "removed")?;
+        let version =
+            changes::next_version(conn, &ctx, Some(actor), "请假", &format!("leave request {}", request.id), now)?;
+        changes::remove_assignment(conn, &ctx, assignment_id, version, now)?;
+        changes::notify_change(conn, committee_id, &ctx, request.member_id, "removed", now)?;
         let header = super::views::roster_header(conn, committee_id, roster_id)?;
         let (input, _) = store::generation_input(conn, committee_id, header.period_from, header.period_to, None)?;
         let planned = store::planned_shifts(conn, roster_id)?;

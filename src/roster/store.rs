@@ -2,26 +2,14 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{Datelike, Duration, NaiveDate, NaiveDateTime, NaiveTime, TimeZone};
+use chrono::{Datelike, Duration, NaiveDate, NaiveDateTime, NaiveTime};
 use diesel::prelude::*;
 
 use super::templates::{self, TemplateRow};
 use super::{DutyHistory, GeneratedRoster, GenerationInput, LeaveSpan, MemberProfile};
-use crate::db::{self, DbConnection};
+use crate::db::DbConnection;
 use crate::error::ApiError;
-use crate::schema::{assignments, committees, leave_requests, members, rosters, shift_templates, shifts};
-
-/// Converts a committee-local date and time to the stored UTC instant.
-pub fn local_to_utc(tz: chrono_tz::Tz, date: NaiveDate, time: NaiveTime) -> NaiveDateTime {
-    let local = date.and_time(time);
-    // Asia/Shanghai has no DST; for zones that do, take the earlier of an ambiguous pair.
-    tz.from_local_datetime(&local).earliest().map(|dt| dt.naive_utc()).unwrap_or(local)
-}
-
-pub fn committee_tz(conn: &mut DbConnection, committee_id: i64) -> Result<chrono_tz::Tz, ApiError> {
-    let name: String = committees::table.find(committee_id).select(committees::timezone).first(conn)?;
-    Ok(name.parse().unwrap_or(chrono_tz::Asia::Shanghai))
-}
+use crate::schema::{assignments, leave_requests, members, rosters, shift_templates, shifts};
 
 #[derive(Queryable)]
 pub struct PoolMember {
@@ -152,6 +140,8 @@ fn history(
 }
 
 /// Stores a generated roster as a draft; returns its id.
+// Each argument is one column of what is recorded; a struct would only rename them.
+#[allow(clippy::too_many_arguments)]
 pub fn insert_draft(
     conn: &mut DbConnection,
     committee_id: i64,
@@ -160,10 +150,11 @@ pub fn insert_draft(
     to: NaiveDate,
     generated: &GeneratedRoster,
     templates: &[TemplateRow],
+    calendar_missing_years: &[i32],
+    now: NaiveDateTime,
 ) -> Result<i64, ApiError> {
-    let tz = committee_tz(conn, committee_id)?;
+    let tz = crate::committee::timezone(conn, committee_id)?;
     let head: BTreeMap<i64, (i32, i32)> = templates.iter().map(|t| (t.id, (t.head_min, t.head_max))).collect();
-    let now = db::now();
     let shortfalls = serde_json::to_string(&super::views::shortfall_views(generated)).map_err(ApiError::unexpected)?;
     let roster_id: i64 = diesel::insert_into(rosters::table)
         .values((
@@ -173,6 +164,7 @@ pub fn insert_draft(
             rosters::status.eq("draft"),
             rosters::version.eq(1),
             rosters::shortfalls.eq(shortfalls),
+            rosters::calendar_missing_years.eq(super::views::RosterWarning::to_storage(calendar_missing_years)),
             rosters::created_by.eq(Some(actor_id)),
             rosters::created_at.eq(now),
             rosters::updated_at.eq(now),
@@ -190,8 +182,8 @@ pub fn insert_draft(
                 shifts::local_date.eq(shift.date),
                 shifts::start_time.eq(shift.start),
                 shifts::end_time.eq(shift.end),
-                shifts::starts_at.eq(local_to_utc(tz, shift.date, shift.start)),
-                shifts::ends_at.eq(local_to_utc(tz, shift.date, shift.end)),
+                shifts::starts_at.eq(crate::committee::local_to_utc(tz, shift.date, shift.start)),
+                shifts::ends_at.eq(crate::committee::local_to_utc(tz, shift.date, shift.end)),
                 shifts::head_min.eq(head_min),
                 shifts::head_max.eq(head_max),
             ))

@@ -1,6 +1,7 @@
 //! Shift templates (排班规则): venue + RFC 5545 recurrence + time window + head count + pool.
 
 use actix_web::{HttpResponse, get, post, web};
+use chrono::NaiveDateTime;
 use chrono::{NaiveDate, NaiveTime};
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -9,6 +10,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::{HolidayPolicy, validate_rule};
 use crate::auth::{Admin, Coordinator};
+use crate::clock::Clock;
 use crate::db::{self, DbConnection, DbPool};
 use crate::error::{ApiError, FieldChecks, Problem};
 use crate::schema::shift_templates as t;
@@ -275,7 +277,12 @@ impl CreateTemplate {
     }
 }
 
-pub fn insert(conn: &mut DbConnection, committee_id: i64, n: &NewTemplate) -> Result<i64, ApiError> {
+pub fn insert(
+    conn: &mut DbConnection,
+    committee_id: i64,
+    n: &NewTemplate,
+    now: NaiveDateTime,
+) -> Result<i64, ApiError> {
     let wanted: Vec<i64> = [Some(n.venue_id), n.pool_venue_id].into_iter().flatten().collect();
     let found = crate::venues::queries::existing_ids(conn, committee_id, &wanted)?;
     let mut checks = FieldChecks::new();
@@ -286,7 +293,6 @@ pub fn insert(conn: &mut DbConnection, committee_id: i64, n: &NewTemplate) -> Re
         checks.push("pool_venue_id", "unknown_venue", format!("no venue {p}"));
     }
     checks.finish()?;
-    let now = db::now();
     Ok(diesel::insert_into(t::table)
         .values((
             t::committee_id.eq(committee_id),
@@ -325,6 +331,7 @@ pub fn insert(conn: &mut DbConnection, committee_id: i64, n: &NewTemplate) -> Re
 )]
 #[post("/shift-templates")]
 async fn create_template(
+    clock: Clock,
     Admin(admin): Admin,
     pool: web::Data<DbPool>,
     body: web::Json<CreateTemplate>,
@@ -332,7 +339,7 @@ async fn create_template(
     let new = body.into_inner().validate()?;
     let committee_id = admin.committee_id;
     let row = db::transaction(&pool, move |conn| {
-        let id = insert(conn, committee_id, &new)?;
+        let id = insert(conn, committee_id, &new, clock.now_naive())?;
         crate::audit::record(
             conn,
             committee_id,
@@ -341,6 +348,7 @@ async fn create_template(
             "shift_template",
             Some(id),
             "",
+            clock.now_naive(),
         )?;
         Ok(t::table.find(id).select(TemplateRow::as_select()).first(conn)?)
     })

@@ -103,7 +103,39 @@ pub struct RosterView {
     pub version: i32,
     pub published_at: Option<chrono::DateTime<chrono::Utc>>,
     pub shortfalls: Vec<ShortfallView>,
+    /// What the reader must know about how the roster was made, e.g. `calendar_missing`.
+    pub warnings: Vec<RosterWarning>,
     pub shifts: Vec<ShiftView>,
+}
+
+/// A caveat of a generated roster.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct RosterWarning {
+    /// `calendar_missing`: the year had no official working-day calendar when the roster was
+    /// generated, so only weekends counted as days off (holidays and 调休 were not applied).
+    pub code: &'static str,
+    pub year: i32,
+    /// The warning in Chinese, to show as it is.
+    pub message: String,
+}
+
+impl RosterWarning {
+    pub fn calendar_missing(year: i32) -> Self {
+        Self {
+            code: "calendar_missing",
+            year,
+            message: format!("{year} 年节假日安排尚未设置：本排班只按周末休息计算，法定节假日和调休未计入"),
+        }
+    }
+
+    /// The warnings of the years stored with a roster (`2027,2028`).
+    pub fn from_storage(years: &str) -> Vec<Self> {
+        years.split(',').filter_map(|y| y.trim().parse().ok()).map(Self::calendar_missing).collect()
+    }
+
+    pub fn to_storage(years: &[i32]) -> String {
+        years.iter().map(i32::to_string).collect::<Vec<_>>().join(",")
+    }
 }
 
 #[derive(Debug, Clone, Queryable)]
@@ -214,27 +246,48 @@ pub struct RosterHeader {
     pub status: String,
     pub version: i32,
     pub shortfalls: String,
+    pub calendar_missing_years: String,
     pub published_at: Option<chrono::NaiveDateTime>,
     pub updated_at: chrono::NaiveDateTime,
 }
 
 pub fn roster_header(conn: &mut DbConnection, committee_id: i64, id: i64) -> Result<RosterHeader, ApiError> {
-    let (id, period_from, period_to, status, version, shortfalls, published_at, updated_at) = rosters::table
-        .filter(rosters::committee_id.eq(committee_id).and(rosters::id.eq(id)))
-        .select((
-            rosters::id,
-            rosters::period_from,
-            rosters::period_to,
-            rosters::status,
-            rosters::version,
-            rosters::shortfalls,
-            rosters::published_at,
-            rosters::updated_at,
-        ))
-        .first::<(i64, NaiveDate, NaiveDate, String, i32, String, Option<chrono::NaiveDateTime>, chrono::NaiveDateTime)>(
-            conn,
-        )?;
-    Ok(RosterHeader { id, period_from, period_to, status, version, shortfalls, published_at, updated_at })
+    let (id, period_from, period_to, status, version, shortfalls, calendar_missing_years, published_at, updated_at) =
+        rosters::table
+            .filter(rosters::committee_id.eq(committee_id).and(rosters::id.eq(id)))
+            .select((
+                rosters::id,
+                rosters::period_from,
+                rosters::period_to,
+                rosters::status,
+                rosters::version,
+                rosters::shortfalls,
+                rosters::calendar_missing_years,
+                rosters::published_at,
+                rosters::updated_at,
+            ))
+            .first::<(
+                i64,
+                NaiveDate,
+                NaiveDate,
+                String,
+                i32,
+                String,
+                String,
+                Option<chrono::NaiveDateTime>,
+                chrono::NaiveDateTime,
+            )>(conn)?;
+    Ok(RosterHeader {
+        id,
+        period_from,
+        period_to,
+        status,
+        version,
+        shortfalls,
+        calendar_missing_years,
+        published_at,
+        updated_at,
+    })
 }
 
 impl RosterHeader {
@@ -266,6 +319,7 @@ pub fn roster_view(
         version: header.version,
         published_at: header.published_at.map(|p| p.and_utc()),
         shortfalls,
+        warnings: RosterWarning::from_storage(&header.calendar_missing_years),
         shifts: shift_views(conn, rows)?,
     })
 }

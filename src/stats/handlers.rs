@@ -4,7 +4,6 @@ use std::collections::BTreeSet;
 
 use actix_web::http::header::{Charset, ContentDisposition, DispositionParam, DispositionType, ExtendedValue};
 use actix_web::{HttpResponse, get, web};
-use chrono::Utc;
 use serde::Deserialize;
 use utoipa::IntoParams;
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -14,6 +13,7 @@ use super::period::Period;
 use super::queries;
 use super::types::{ExportFormat, MembersReport, VenuesReport};
 use crate::auth::{Coordinator, VenueScope};
+use crate::clock::Clock;
 use crate::db::{self, DbPool};
 use crate::error::{ApiError, FieldChecks, Problem};
 
@@ -124,13 +124,14 @@ fn attachment(media_type: &str, ascii_name: String, chinese_name: String, body: 
 )]
 #[get("/stats/members")]
 async fn members_report(
+    clock: Clock,
     c: Coordinator,
     pool: web::Data<DbPool>,
     query: web::Query<StatsQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let asked = check(&c, query.into_inner())?;
     let committee_id = c.user.committee_id;
-    let now = Utc::now();
+    let now = clock.now();
     let Asked { period, scope, venue_id, format } = asked;
     let (rows, weights) = db::run(&pool, move |conn| {
         venue_exists(conn, committee_id, venue_id)?;
@@ -171,13 +172,14 @@ async fn members_report(
 )]
 #[get("/stats/venues")]
 async fn venues_report(
+    clock: Clock,
     c: Coordinator,
     pool: web::Data<DbPool>,
     query: web::Query<StatsQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let asked = check(&c, query.into_inner())?;
     let committee_id = c.user.committee_id;
-    let now = Utc::now();
+    let now = clock.now();
     let Asked { period, scope, venue_id, format } = asked;
     let rows = db::run(&pool, move |conn| {
         venue_exists(conn, committee_id, venue_id)?;

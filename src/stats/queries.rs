@@ -12,11 +12,10 @@ use super::period::Period;
 use super::types::{MemberStats, VenueStats, rank, round2};
 use crate::auth::VenueScope;
 use crate::checkin::attendance::{self, AttendanceRow, AttendanceStatus};
+use crate::committee::{local_date, local_to_utc, timezone as committee_tz};
 use crate::db::DbConnection;
 use crate::domain::{ItemKind, ItemState, RankingWeights, Role, Roles};
 use crate::error::ApiError;
-use crate::items::workflow::local_date;
-use crate::roster::store::{committee_tz, local_to_utc};
 use crate::schema::{assignments, item_events, items, members, venues};
 
 /// eq_any lists are sent in chunks of this many ids.

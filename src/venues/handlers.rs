@@ -5,6 +5,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::queries::{self, NewVenue, VenueRow};
 use crate::auth::{Admin, AuthUser};
+use crate::clock::Clock;
 use crate::db::{self, DbPool};
 use crate::domain::{Geofence, VenueCode, VenueKind, VenueName};
 use crate::error::{ApiError, ErrorCode, FieldChecks, Problem, conflict_on_unique};
@@ -115,6 +116,7 @@ pub struct CreateVenue {
 )]
 #[post("/venues")]
 async fn create_venue(
+    clock: Clock,
     Admin(admin): Admin,
     pool: web::Data<DbPool>,
     body: web::Json<CreateVenue>,
@@ -138,7 +140,7 @@ async fn create_venue(
     };
     let committee_id = admin.committee_id;
     let row = db::transaction(&pool, move |conn| {
-        let id = queries::insert(conn, committee_id, &new, db::now()).map_err(venue_conflict)?;
+        let id = queries::insert(conn, committee_id, &new, clock.now_naive()).map_err(venue_conflict)?;
         queries::find(conn, committee_id, id)
     })
     .await?;
@@ -208,6 +210,7 @@ pub struct UpdateVenue {
 )]
 #[patch("/venues/{id}")]
 async fn update_venue(
+    clock: Clock,
     Admin(admin): Admin,
     pool: web::Data<DbPool>,
     id: web::Path<i64>,
@@ -228,7 +231,7 @@ async fn update_venue(
     let row = db::transaction(&pool, move |conn| {
         queries::find(conn, committee_id, id)?;
         let target = venues::table.filter(venues::committee_id.eq(committee_id).and(venues::id.eq(id)));
-        let now = db::now();
+        let now = clock.now_naive();
         diesel::update(target).set(venues::updated_at.eq(now)).execute(conn)?;
         if let Some(name) = name {
             diesel::update(target).set(venues::name.eq(name.into_inner())).execute(conn).map_err(venue_conflict)?;

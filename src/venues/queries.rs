@@ -63,6 +63,14 @@ pub fn find(conn: &mut DbConnection, committee_id: i64, id: i64) -> Result<Venue
         .first(conn)?)
 }
 
+/// The committee's venue with `code`.
+pub fn find_by_code(conn: &mut DbConnection, committee_id: i64, code: &str) -> Result<VenueRow, ApiError> {
+    Ok(venues::table
+        .filter(venues::committee_id.eq(committee_id).and(venues::code.eq(code)))
+        .select(VenueRow::as_select())
+        .first(conn)?)
+}
+
 pub fn list(
     conn: &mut DbConnection,
     committee_id: i64,

@@ -2,7 +2,7 @@ use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::helpers::{PASSWORD, TEST_JWT_SECRET, TestApp, problem, spawn_app};
+use crate::helpers::{PASSWORD, TEST_JWT_SECRET, TestApp, november_2026, problem, spawn_app, spawn_app_at};
 
 async fn refresh(app: &TestApp, token: &str) -> reqwest::Response {
     app.request(Method::POST, "/api/v1/auth/refresh", None, Some(json!({ "refresh_token": token }))).await
@@ -144,7 +144,7 @@ fn base64_url(v: &Value) -> String {
 
 #[tokio::test]
 async fn roles_are_enforced() {
-    let app = spawn_app().await;
+    let app = spawn_app_at(november_2026()).await;
     let c = app.committee("alpha", "38").await;
     let admin = app.token(&c.admin_phone).await;
     let v1 = app.venue(&admin, "a-one", "一号工作室").await;

@@ -1,10 +1,10 @@
 use serde_json::{Value, json};
 
-use crate::helpers::{problem, spawn_app};
+use crate::helpers::{november_2026, problem, spawn_app, spawn_app_at};
 
 #[tokio::test]
 async fn the_official_2026_arrangement_uploads_as_published() {
-    let app = spawn_app().await;
+    let app = spawn_app_at(november_2026()).await;
     let c = app.committee("alpha", "38").await;
     let admin = app.token(&c.admin_phone).await;
     problem(app.get("/api/v1/calendar/2026", &admin).await, 404, "calendar_year_not_set").await;
@@ -34,7 +34,7 @@ async fn the_official_2026_arrangement_uploads_as_published() {
 
 #[tokio::test]
 async fn inconsistent_calendars_are_refused_with_fields() {
-    let app = spawn_app().await;
+    let app = spawn_app_at(november_2026()).await;
     let c = app.committee("alpha", "38").await;
     let admin = app.token(&c.admin_phone).await;
     let res = app

@@ -37,12 +37,12 @@ async fn site(app: &TestApp) -> Site {
 
 /// A published one-shift roster at `venue` from `start` to `end` minutes from now, with
 /// `member` on it; returns the assignment id. Written directly: these tests are about
-/// check-in, not generation, and need shifts relative to the real clock.
+/// check-in, not generation, and need shifts relative to the server's clock.
 pub async fn duty(app: &TestApp, committee_id: i64, venue: i64, member: i64, start: i64, end: i64) -> i64 {
     let pool = app.pool.clone();
+    let now = app.clock.now_naive();
     tokio::task::spawn_blocking(move || {
         let mut conn = pool.get().unwrap();
-        let now = Utc::now().naive_utc();
         let (starts, ends) = (now + Duration::minutes(start), now + Duration::minutes(end));
         // Stored as real rosters store them: local date and times in the committee's zone.
         let local = |t: chrono::NaiveDateTime| t.and_utc().with_timezone(&chrono_tz::Asia::Shanghai).naive_local();
@@ -118,7 +118,7 @@ async fn current_payload(app: &TestApp, admin: &str, venue: i64) -> String {
     code["payload"].as_str().unwrap().to_owned()
 }
 
-async fn secret_of(app: &TestApp, venue: i64) -> (String, String, i32) {
+pub async fn secret_of(app: &TestApp, venue: i64) -> (String, String, i32) {
     let pool = app.pool.clone();
     tokio::task::spawn_blocking(move || {
         let mut conn = pool.get().unwrap();
@@ -137,14 +137,14 @@ fn nonce() -> String {
     zhiban::auth::tokens::random_token()[..24].to_owned()
 }
 
-async fn scan(app: &TestApp, token: &str, payload: &str, location: Option<(f64, f64)>) -> Value {
+pub async fn scan(app: &TestApp, token: &str, payload: &str, location: Option<(f64, f64)>) -> Value {
     scan_with(app, token, payload, &nonce(), location).await
 }
 
 async fn scan_with(app: &TestApp, token: &str, payload: &str, nonce: &str, location: Option<(f64, f64)>) -> Value {
     let location = location.map(|(la, lo)| json!({ "latitude": la, "longitude": lo }));
     let body =
-        json!({ "payload": payload, "nonce": nonce, "scanned_at": Utc::now().to_rfc3339(), "location": location });
+        json!({ "payload": payload, "nonce": nonce, "scanned_at": app.clock.now().to_rfc3339(), "location": location });
     let res = app.post("/api/v1/checkins", token, body).await;
     assert_eq!(res.status(), 200);
     res.json().await.unwrap()

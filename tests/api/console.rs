@@ -5,7 +5,7 @@
 use reqwest::redirect::Policy;
 use serde_json::{Value, json};
 
-use crate::helpers::{PASSWORD, TestApp, spawn_app};
+use crate::helpers::{PASSWORD, TestApp, november_2026, spawn_app, spawn_app_at};
 use crate::items::{opinion, submit_json};
 use crate::requests::{phone_of, published_december, swap_case_at};
 use crate::rosters::County;
@@ -165,7 +165,7 @@ async fn item(app: &TestApp, admin: &str, id: i64) -> Value {
 
 #[tokio::test]
 async fn signing_in_gives_a_strict_session_cookie_and_pages_a_strict_policy() {
-    let app = spawn_app().await;
+    let app = spawn_app_at(november_2026()).await;
     let case = console_case(&app).await;
     let client = reqwest::Client::builder().redirect(Policy::none()).build().unwrap();
 
@@ -296,7 +296,7 @@ async fn a_form_without_the_sessions_csrf_token_changes_nothing() {
 
 #[tokio::test]
 async fn a_coordinator_sees_and_acts_on_their_own_studios_only() {
-    let app = spawn_app().await;
+    let app = spawn_app_at(november_2026()).await;
     let case = console_case(&app).await;
     let console = Console::sign_in(&app, &case.coordinator_phone).await;
     let [mine, theirs] = case.studio_names;
@@ -376,7 +376,7 @@ async fn what_residents_wrote_is_shown_as_text_never_as_markup() {
 
 #[tokio::test]
 async fn a_draft_is_generated_shows_its_shortfalls_and_is_published_from_the_console() {
-    let app = spawn_app().await;
+    let app = spawn_app_at(november_2026()).await;
     let case = console_case(&app).await;
     let office = Console::sign_in(&app, &case.k.c.admin_phone).await;
     let (_, empty) = office.get("/console/roster?month=2026-11").await;

@@ -20,7 +20,7 @@ use zhiban::checkin::code::{display_code, step_of};
 use zhiban::error::ErrorCode;
 use zhiban::schema::{assignments, rosters, shift_templates, shifts, venues};
 
-use crate::helpers::{PASSWORD, TEST_JWT_SECRET, TestApp, spawn_app};
+use crate::helpers::{PASSWORD, TEST_JWT_SECRET, TestApp, november_2026, spawn_app_at};
 
 const CONTRACT_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/mobile-contract");
 const TABLE_START: &str = "<!-- error-codes:start (generated: UPDATE_CONTRACT=1 cargo test --test api contract) -->";
@@ -305,8 +305,8 @@ async fn create_venue(app: &TestApp, admin: &str, body: Value) -> i64 {
 }
 
 /// A correctly signed access token whose expiry is an hour ago.
-fn expired_access_token(member_id: i64, committee_id: i64) -> String {
-    let now = chrono::Utc::now().timestamp();
+fn expired_access_token(member_id: i64, committee_id: i64, now: DateTime<Utc>) -> String {
+    let now = now.timestamp();
     let claims = json!({ "sub": member_id.to_string(), "cid": committee_id, "roles": ["member"], "iat": now - 4500, "exp": now - 3600 });
     jsonwebtoken::encode(
         &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
@@ -391,7 +391,7 @@ async fn fixture(app: &TestApp) -> Fixture {
 
     // Check-in: a duty of 张委员 at 昆阳镇 that started 10 minutes ago, the code on the studio's
     // screen now, and codes as the screen showed them 5 minutes and 73 hours ago.
-    let now = Utc::now().duration_trunc(Duration::seconds(1)).unwrap();
+    let now = app.clock.now().duration_trunc(Duration::seconds(1)).unwrap();
     let (checkin_assignment, checkin_shift) = duty_now(app, c.id, kunyang, member, now).await;
     // Last, as the screen's code is accepted for 30–60 seconds from here.
     let res = app.get(&format!("/api/v1/venues/{kunyang}/display-code"), &admin).await;
@@ -421,7 +421,7 @@ async fn fixture(app: &TestApp) -> Fixture {
         ("kunyang_id".to_owned(), json!(kunyang)),
         ("aojiang_id".to_owned(), json!(aojiang)),
         ("cppcc_home_id".to_owned(), json!(home)),
-        ("expired_access_token".to_owned(), json!(expired_access_token(member, c.id))),
+        ("expired_access_token".to_owned(), json!(expired_access_token(member, c.id, now))),
         ("template_id".to_owned(), template["id"].clone()),
         ("roster_id".to_owned(), json!(roster_id)),
         ("duty_assignment_id".to_owned(), duty["assignment_id"].clone()),
@@ -454,7 +454,7 @@ async fn duty_now(app: &TestApp, committee_id: i64, venue: i64, member: i64, now
     let pool = app.pool.clone();
     tokio::task::spawn_blocking(move || {
         let mut conn = pool.get().unwrap();
-        let created = Utc::now().naive_utc();
+        let created = now.naive_utc();
         let (starts, ends) = (now - Duration::minutes(10), now + Duration::minutes(170));
         let local = |t: DateTime<Utc>| t.with_timezone(&chrono_tz::Asia::Shanghai).naive_local();
         let template: i64 = diesel::insert_into(shift_templates::table)
@@ -792,7 +792,9 @@ async fn replay(file: &str) {
     let example = load_example(file);
     let spec = Spec::load();
     let codes = committed_codes();
-    let app = spawn_app().await;
+    // The examples are written around December 2026's reception day: they replay at a
+    // pinned instant before it, whatever the date the suite runs on.
+    let app = spawn_app_at(november_2026()).await;
     let mut fixture = fixture(&app).await;
 
     for (i, step) in example.steps.iter().enumerate() {

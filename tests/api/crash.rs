@@ -55,7 +55,8 @@ async fn acknowledged_writes_survive_sigkill() {
     let c = app.committee("crash", "54").await;
     let admin = app.token(&c.admin_phone).await;
     let venue = app.venue(&admin, "crash-a", "甲工作室").await;
-    let keys = zhiban::auth::JwtKeys::new(&zhiban::config::JwtSecret::new(TEST_JWT_SECRET));
+    let keys =
+        zhiban::auth::JwtKeys::new(&zhiban::config::JwtSecret::new(TEST_JWT_SECRET), zhiban::clock::Clock::system());
     let mut scanners = Vec::new();
     for n in 1..=(ROUNDS * CHECKINS_PER_ROUND) as u32 {
         let member = app

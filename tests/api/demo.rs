@@ -12,8 +12,10 @@ use zhiban::schema::{checkins, items, leave_requests, swap_requests};
 async fn the_demo_county_has_a_past_to_show() {
     let app = spawn_app().await;
     let pool = app.pool.clone();
-    let county =
-        tokio::task::spawn_blocking(move || zhiban::demo::ensure(&mut pool.get().unwrap()).unwrap()).await.unwrap();
+    let now = app.clock.now_naive();
+    let county = tokio::task::spawn_blocking(move || zhiban::demo::ensure(&mut pool.get().unwrap(), now).unwrap())
+        .await
+        .unwrap();
     let pool = app.pool.clone();
     let (attended, states, swaps, leaves) = tokio::task::spawn_blocking(move || {
         let conn = &mut pool.get().unwrap();
@@ -44,4 +46,65 @@ async fn the_demo_county_has_a_past_to_show() {
         assert_eq!(res.status(), 200);
         assert!(res.json::<Value>().await.unwrap()["access_token"].is_string());
     }
+}
+
+/// Started on 10 March 2027 (a year with no official calendar yet), the demo is built around
+/// that day: the printed member's duties are ahead, one is open for check-in at once, the
+/// printed display serves its code, and the office is told to enter 2027's calendar.
+#[tokio::test]
+async fn the_demo_is_laid_around_the_day_it_starts() {
+    let at: chrono::DateTime<chrono::Utc> = "2027-03-10T02:00:00Z".parse().unwrap();
+    let app =
+        crate::helpers::spawn_app_with(crate::helpers::TestDatabase::create(), zhiban::clock::Clock::fixed(at)).await;
+    let pool = app.pool.clone();
+    let now = app.clock.now_naive();
+    let county = tokio::task::spawn_blocking(move || zhiban::demo::ensure(&mut pool.get().unwrap(), now).unwrap())
+        .await
+        .unwrap();
+    let today = at.with_timezone(&chrono_tz::Asia::Shanghai).date_naive();
+    assert_eq!(county.period.0, chrono::NaiveDate::from_ymd_opt(2026, 12, 1).unwrap());
+    assert_eq!(county.period.1, chrono::NaiveDate::from_ymd_opt(2028, 3, 31).unwrap());
+    assert_eq!(county.provisional_years, [2027, 2028]);
+
+    let demo_token = |phone: String| {
+        let app = &app;
+        async move {
+            let res = app.login(&phone, zhiban::demo::PASSWORD).await;
+            assert_eq!(res.status(), 200, "the printed login {phone} works");
+            res.json::<Value>().await.unwrap()["access_token"].as_str().unwrap().to_owned()
+        }
+    };
+    let member = demo_token(county.member_phone.clone()).await;
+    let window = format!("/api/v1/me/duties?from={today}&to={}", today + chrono::Duration::days(31));
+    let duties: Value = app.get(&window, &member).await.json().await.unwrap();
+    let duties = duties.as_array().unwrap();
+    assert!(duties.len() >= 2, "the ad hoc duty and the next reception day: {duties:?}");
+    assert!(duties.iter().any(|d| d["date"].as_str().unwrap().ends_with("-25")), "{duties:?}");
+
+    // The printed CPPCC Home display works with its device token, and its code checks in now.
+    let (home_name, home_path) = county.displays.iter().find(|(_, p)| p.contains("/display/py-home?")).unwrap();
+    assert!(home_name.contains("政协之家"));
+    let page = app.client.get(app.url(home_path)).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    let admin = demo_token(county.admin_phone.clone()).await;
+    let venues: Value = app.get("/api/v1/venues", &admin).await.json().await.unwrap();
+    let home = venues["items"].as_array().unwrap().iter().find(|v| v["code"] == "py-home").unwrap()["id"].clone();
+    let screen: Value = app.get(&format!("/api/v1/venues/{home}/display-code"), &admin).await.json().await.unwrap();
+    let answer = crate::checkin::scan(&app, &member, screen["payload"].as_str().unwrap(), None).await;
+    assert_eq!(answer["outcome"], "ok", "{answer}");
+
+    // 2027 has no calendar: the office sees the banner and gets the notice once.
+    let console = Console::sign_in_with(&app, &county.admin_phone, zhiban::demo::PASSWORD).await;
+    let (_, roster_page) = console.get("/console/roster").await;
+    assert!(roster_page.contains("2027 年节假日安排尚未设置"), "banner on the office's pages");
+    let pool = app.pool.clone();
+    let queued = tokio::task::spawn_blocking(move || {
+        let conn = &mut pool.get().unwrap();
+        let first = zhiban::calendar::attention::notify_admins(conn, now).unwrap();
+        let again = zhiban::calendar::attention::notify_admins(conn, now).unwrap();
+        (first, again)
+    })
+    .await
+    .unwrap();
+    assert_eq!(queued, (1, 0), "one notice for 2027, however often the worker looks");
 }

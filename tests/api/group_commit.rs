@@ -21,7 +21,14 @@ async fn a_failing_piece_rolls_back_alone_and_the_rest_commit() {
         async move {
             writes
                 .write(move |conn| {
-                    zhiban::outbox::enqueue(conn, committee, "test.group", None, &json!({ "n": n }))?;
+                    zhiban::outbox::enqueue(
+                        conn,
+                        committee,
+                        "test.group",
+                        None,
+                        &json!({ "n": n }),
+                        chrono::Utc::now().naive_utc(),
+                    )?;
                     if n % 5 == 0 { Err(ApiError::new(ErrorCode::ValidationFailed)) } else { Ok(n) }
                 })
                 .await

@@ -5,8 +5,10 @@
 use std::net::TcpListener;
 use std::path::PathBuf;
 
+use chrono::{DateTime, Utc};
 use reqwest::{Method, Response};
 use serde_json::{Value, json};
+use zhiban::clock::Clock;
 use zhiban::config::{SecretPolicy, Settings};
 use zhiban::db::{self, DbPool};
 use zhiban::startup::Application;
@@ -100,6 +102,8 @@ impl Drop for TestDatabase {
 
 pub struct TestApp {
     pub address: String,
+    /// The server's clock: the system's, or pinned by `spawn_app_at`. Tests read "now" here.
+    pub clock: Clock,
     pub client: reqwest::Client,
     pub pool: DbPool,
     // Declared last: dropped after the server's pool handles above.
@@ -140,8 +144,27 @@ pub async fn spawn_app() -> TestApp {
     spawn_app_on(db).await
 }
 
+/// The app with its clock started at `at` (it runs on from there): a test that needs a
+/// particular day — a December before its reception day, 23:30 local, 29 February — pins it
+/// instead of depending on the day it runs.
+pub async fn spawn_app_at(at: DateTime<Utc>) -> TestApp {
+    spawn_app_with(TestDatabase::create(), Clock::starting_at(at)).await
+}
+
+/// 10:00 on Friday 20 November 2026 in Asia/Shanghai: a working day of the year whose official
+/// calendar ships, before December's reception day. The instant of tests written around
+/// "December 2026 is ahead".
+pub fn november_2026() -> DateTime<Utc> {
+    "2026-11-20T02:00:00Z".parse().unwrap()
+}
+
 pub async fn spawn_app_on(db: TestDatabase) -> TestApp {
-    let settings = test_settings(&db.url);
+    spawn_app_with(db, Clock::system()).await
+}
+
+pub async fn spawn_app_with(db: TestDatabase, clock: Clock) -> TestApp {
+    let mut settings = test_settings(&db.url);
+    settings.clock = clock.clone();
     let location = settings.database.clone();
     let pool = tokio::task::spawn_blocking(move || {
         let pool = db::connect(&location, 4).expect("connect");
@@ -154,7 +177,7 @@ pub async fn spawn_app_on(db: TestDatabase) -> TestApp {
     let app = Application::build_with(settings, pool.clone(), listener).expect("build app");
     let address = format!("http://127.0.0.1:{}", app.port());
     tokio::spawn(app.run_until_stopped());
-    TestApp { address, client: reqwest::Client::builder().build().unwrap(), pool, db }
+    TestApp { address, clock, client: reqwest::Client::builder().build().unwrap(), pool, db }
 }
 
 /// A committee made for a test, with its admin's credentials.
@@ -183,6 +206,7 @@ impl TestApp {
     pub async fn committee(&self, code: &str, prefix: &str) -> TestCommittee {
         let pool = self.pool.clone();
         let (code_owned, prefix_owned) = (code.to_owned(), prefix.to_owned());
+        let now = self.clock.now_naive();
         tokio::task::spawn_blocking(move || {
             use zhiban::domain::*;
             let admin_phone = format!("1{prefix_owned}00000000");
@@ -197,6 +221,7 @@ impl TestApp {
                     admin_phone: Phone::parse(&admin_phone).unwrap(),
                     admin_password: Password::parse(PASSWORD).unwrap(),
                 },
+                now,
             )
             .unwrap();
             TestCommittee { id: created.committee_id, admin_id: created.admin_id, admin_phone, prefix: prefix_owned }
@@ -283,7 +308,9 @@ pub async fn problem(res: Response, status: u16, code: &str) -> Value {
 impl TestApp {
     /// A second server on the same database, as a second instance behind a load balancer.
     pub async fn another_instance(&self) -> String {
-        serve(test_settings(&self.db.url)).await
+        let mut settings = test_settings(&self.db.url);
+        settings.clock = self.clock.clone();
+        serve(settings).await
     }
 }
 

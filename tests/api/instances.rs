@@ -9,7 +9,7 @@ use diesel::prelude::*;
 use serde_json::{Value, json};
 use zhiban::schema::{checkins, outbox};
 
-use crate::helpers::{TestApp, serve, spawn_app, test_settings_with};
+use crate::helpers::{TestApp, november_2026, serve, spawn_app, spawn_app_at, test_settings_with};
 
 /// Sends `body` to `base` + `path` with a bearer token; the status and the JSON answer.
 async fn post(app: &TestApp, base: &str, path: &str, token: &str, body: Value) -> (u16, Value) {
@@ -82,7 +82,7 @@ async fn scans_through_two_instances_leave_one_checkin_per_duty() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_swap_approved_through_two_instances_at_once_is_approved_once() {
-    let app = spawn_app().await;
+    let app = spawn_app_at(november_2026()).await;
     let second = app.another_instance().await;
     let (k, r) = crate::requests::published_december(&app, 6).await;
     let case = crate::requests::swap_case(&k, &r);
@@ -143,7 +143,15 @@ async fn two_instances_workers_deliver_each_notification_once_and_escalate_once(
     tokio::task::spawn_blocking(move || {
         let mut conn = pool.get().unwrap();
         for n in 0..60 {
-            zhiban::outbox::enqueue(&mut conn, committee, "test.ping", None, &json!({ "n": n })).unwrap();
+            zhiban::outbox::enqueue(
+                &mut conn,
+                committee,
+                "test.ping",
+                None,
+                &json!({ "n": n }),
+                chrono::Utc::now().naive_utc(),
+            )
+            .unwrap();
         }
     })
     .await

@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use zhiban::schema::{items, outbox};
 
 use crate::checkin::duty;
-use crate::helpers::{TestApp, TestCommittee, problem, spawn_app};
+use crate::helpers::{TestApp, TestCommittee, november_2026, problem, spawn_app, spawn_app_at};
 
 pub struct Office {
     pub c: TestCommittee,
@@ -135,7 +135,7 @@ fn expected_due(start: NaiveDate, n: u32) -> NaiveDate {
 
 #[tokio::test]
 async fn an_opinion_goes_from_the_resident_page_through_referral_reopening_and_closing() {
-    let app = spawn_app().await;
+    let app = spawn_app_at(november_2026()).await;
     let o = office(&app).await;
 
     // The printed QR leads to a light page in Chinese that fits a phone.
@@ -307,7 +307,7 @@ async fn an_opinion_goes_from_the_resident_page_through_referral_reopening_and_c
 
 #[tokio::test]
 async fn the_matrix_gives_the_tier_and_an_override_needs_a_reason() {
-    let app = spawn_app().await;
+    let app = spawn_app_at(november_2026()).await;
     let o = office(&app).await;
     // DESIGN.md §5, written out here rather than read from the server.
     let table = [

@@ -1,6 +1,7 @@
 //! End-to-end tests: the real server on a real port, real HTTP, a fresh database per test.
 //! SQLite always; PostgreSQL too when `TEST_DATABASE_URL` is set (see `.ci/run`).
 
+mod architecture;
 mod auth;
 mod authorization;
 mod backup;
@@ -14,6 +15,7 @@ mod demo;
 mod group_commit;
 mod helpers;
 mod instances;
+mod instants;
 mod items;
 mod members;
 mod migrations;

@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 use zhiban::outbox::worker::{self, RetryPolicy};
 use zhiban::schema::{assignments, outbox, rosters, shift_templates, shifts};
 
-use crate::helpers::{TestApp, TestCommittee, problem, spawn_app};
+use crate::helpers::{TestApp, TestCommittee, november_2026, problem, spawn_app, spawn_app_at};
 
 const SECRET: &str = "s3cret-webhook-key-0123";
 
@@ -99,7 +99,15 @@ async fn with_conn<T: Send + 'static>(
 async fn enqueue_pings(app: &TestApp, committee_id: i64, n: usize) {
     with_conn(app, move |conn| {
         for i in 0..n {
-            zhiban::outbox::enqueue(conn, committee_id, "test.ping", None, &json!({ "n": i })).unwrap();
+            zhiban::outbox::enqueue(
+                conn,
+                committee_id,
+                "test.ping",
+                None,
+                &json!({ "n": i }),
+                chrono::Utc::now().naive_utc(),
+            )
+            .unwrap();
         }
     })
     .await
@@ -200,14 +208,21 @@ async fn a_rolled_back_notification_is_never_delivered() {
     let committee_id = c.id;
     let rolled_back = with_conn(&app, move |conn| {
         conn.transaction::<(), zhiban::error::ApiError, _>(|conn| {
-            zhiban::outbox::enqueue(conn, committee_id, "test.ping", None, &json!({ "doomed": true }))?;
+            zhiban::outbox::enqueue(
+                conn,
+                committee_id,
+                "test.ping",
+                None,
+                &json!({ "doomed": true }),
+                chrono::Utc::now().naive_utc(),
+            )?;
             Err(zhiban::error::ApiError::not_found())
         })
     })
     .await;
     assert!(rolled_back.is_err());
     assert!(rows(&app).await.is_empty(), "the row went with its transaction");
-    assert_eq!(run_once(&app, zhiban::db::now(), &RetryPolicy::default()).await, 0);
+    assert_eq!(run_once(&app, chrono::Utc::now().naive_utc(), &RetryPolicy::default()).await, 0);
     assert!(receiver.all().is_empty(), "nothing was sent");
 }
 
@@ -219,7 +234,7 @@ async fn a_delivery_is_signed_with_the_committee_secret() {
     configure_webhook(&app, &admin, &receiver.url).await;
     enqueue_pings(&app, c.id, 1).await;
 
-    let now = zhiban::db::now();
+    let now = chrono::Utc::now().naive_utc();
     assert_eq!(run_once(&app, now, &RetryPolicy::default()).await, 1);
     let got = receiver.all();
     assert_eq!(got.len(), 1);
@@ -261,7 +276,7 @@ async fn a_failing_webhook_is_retried_then_dead_lettered_and_can_be_requeued() {
     enqueue_pings(&app, c.id, 1).await;
     receiver.fail(usize::MAX);
     let policy = RetryPolicy { max_attempts: 3, ..RetryPolicy::default() };
-    let now = zhiban::db::now();
+    let now = chrono::Utc::now().naive_utc();
 
     assert_eq!(run_once(&app, now, &policy).await, 1);
     let (id, status, attempts, error) = rows(&app).await.remove(0);
@@ -303,7 +318,7 @@ async fn a_failing_webhook_is_retried_then_dead_lettered_and_can_be_requeued() {
     assert_eq!(res.status(), 200);
     let view: Value = res.json().await.unwrap();
     assert_eq!((view["status"].as_str(), view["attempts"].as_i64()), (Some("pending"), Some(0)));
-    assert_eq!(run_once(&app, zhiban::db::now(), &policy).await, 1);
+    assert_eq!(run_once(&app, chrono::Utc::now().naive_utc(), &policy).await, 1);
     assert_eq!(rows(&app).await[0].1, "delivered");
     assert_eq!(receiver.delivered_ids(), vec![id]);
     let res = app.post(&format!("/api/v1/outbox/{id}/retry"), &admin, json!({})).await;
@@ -317,7 +332,7 @@ async fn notifications_wait_while_no_webhook_is_configured() {
     let (c, admin) = admin_of(&app).await;
     let receiver = Receiver::start().await;
     enqueue_pings(&app, c.id, 2).await;
-    let now = zhiban::db::now();
+    let now = chrono::Utc::now().naive_utc();
     assert_eq!(run_once(&app, now, &RetryPolicy::default()).await, 0, "nothing to claim without a webhook");
     let page: Value = app.get("/api/v1/outbox?status=pending", &admin).await.json().await.unwrap();
     assert_eq!(page["items"].as_array().unwrap().len(), 2);
@@ -325,7 +340,7 @@ async fn notifications_wait_while_no_webhook_is_configured() {
     assert_eq!(page["items"][0]["attempts"], 0);
 
     configure_webhook(&app, &admin, &receiver.url).await;
-    assert_eq!(run_once(&app, zhiban::db::now(), &RetryPolicy::default()).await, 2);
+    assert_eq!(run_once(&app, chrono::Utc::now().naive_utc(), &RetryPolicy::default()).await, 2);
     assert_eq!(receiver.delivered_ids().len(), 2);
     let page: Value = app.get("/api/v1/outbox?limit=1", &admin).await.json().await.unwrap();
     assert_eq!(page["items"][0]["status"], "delivered");
@@ -339,7 +354,7 @@ async fn concurrent_workers_deliver_each_notification_exactly_once() {
     let receiver = Receiver::start().await;
     configure_webhook(&app, &admin, &receiver.url).await;
     enqueue_pings(&app, c.id, 50).await;
-    let now = zhiban::db::now();
+    let now = chrono::Utc::now().naive_utc();
 
     let mut workers = Vec::new();
     for w in 0..4 {
@@ -378,7 +393,7 @@ async fn concurrent_claims_never_overlap() {
     let (c, admin) = admin_of(&app).await;
     configure_webhook(&app, &admin, "http://127.0.0.1:9/unused").await;
     enqueue_pings(&app, c.id, 60).await;
-    let now = zhiban::db::now();
+    let now = chrono::Utc::now().naive_utc();
     // Four threads, each with its own connection, claim at the same moment.
     let barrier = Arc::new(Barrier::new(4));
     let handles: Vec<_> = (0..4)
@@ -500,7 +515,7 @@ async fn rostered_committee(app: &TestApp) -> (TestCommittee, i64, i64) {
 
 #[tokio::test]
 async fn reminders_are_queued_once_however_often_they_are_scheduled() {
-    let app = spawn_app().await;
+    let app = spawn_app_at(november_2026()).await;
     let (c, a_week, a_tomorrow) = rostered_committee(&app).await;
     // 2026-12-01 10:00 in Asia/Shanghai.
     let now = NaiveDateTime::parse_from_str("2026-12-01 02:00:00", "%Y-%m-%d %H:%M:%S").unwrap();
@@ -578,6 +593,7 @@ async fn the_background_worker_delivers_when_enabled() {
                 admin_phone: Phone::parse("13800000000").unwrap(),
                 admin_password: Password::parse(crate::helpers::PASSWORD).unwrap(),
             },
+            chrono::Utc::now().naive_utc(),
         )
         .unwrap();
         diesel::update(zhiban::schema::committees::table.find(created.committee_id))
@@ -587,7 +603,15 @@ async fn the_background_worker_delivers_when_enabled() {
             ))
             .execute(&mut conn)
             .unwrap();
-        zhiban::outbox::enqueue(&mut conn, created.committee_id, "test.ping", None, &json!({})).unwrap();
+        zhiban::outbox::enqueue(
+            &mut conn,
+            created.committee_id,
+            "test.ping",
+            None,
+            &json!({}),
+            chrono::Utc::now().naive_utc(),
+        )
+        .unwrap();
         drop(conn);
         pool
     })

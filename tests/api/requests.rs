@@ -4,7 +4,7 @@ use std::collections::BTreeSet;
 
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, problem, spawn_app};
+use crate::helpers::{TestApp, november_2026, problem, spawn_app_at};
 use crate::rosters::{County, county, generate, roster};
 
 /// The county with December 2026 generated and published; returns the roster.
@@ -55,7 +55,7 @@ pub fn swap_case_at(k: &County, r: &Value, studio: usize) -> SwapCase {
 
 #[tokio::test]
 async fn a_swap_goes_through_every_state() {
-    let app = spawn_app().await;
+    let app = spawn_app_at(november_2026()).await;
     let (k, r) = published_december(&app, 6).await;
     let case = swap_case(&k, &r);
     let giver = app.token(&phone_of(&k, case.giver)).await;
@@ -118,7 +118,7 @@ async fn a_swap_goes_through_every_state() {
 
 #[tokio::test]
 async fn swaps_can_be_cancelled_rejected_or_auto_approved() {
-    let app = spawn_app().await;
+    let app = spawn_app_at(november_2026()).await;
     let (k, r) = published_december(&app, 6).await;
     let case = swap_case(&k, &r);
     let giver = app.token(&phone_of(&k, case.giver)).await;
@@ -185,7 +185,7 @@ async fn swaps_can_be_cancelled_rejected_or_auto_approved() {
 
 #[tokio::test]
 async fn a_full_shift_can_still_be_swapped_and_a_dead_offer_withdrawn() {
-    let app = spawn_app().await;
+    let app = spawn_app_at(november_2026()).await;
     let (k, r) = published_december(&app, 6).await;
     let case = swap_case(&k, &r);
     let giver = app.token(&phone_of(&k, case.giver)).await;
@@ -273,7 +273,7 @@ async fn cancellations(app: &TestApp) -> Vec<(i64, i64)> {
 
 #[tokio::test]
 async fn approved_leave_frees_duties_and_proposes_substitutes() {
-    let app = spawn_app().await;
+    let app = spawn_app_at(november_2026()).await;
     let (k, r) = published_december(&app, 6).await;
     let case = swap_case(&k, &r);
     let member = app.token(&phone_of(&k, case.giver)).await;
@@ -357,7 +357,7 @@ async fn approved_leave_frees_duties_and_proposes_substitutes() {
 
 #[tokio::test]
 async fn the_generator_never_schedules_approved_leave() {
-    let app = spawn_app().await;
+    let app = spawn_app_at(november_2026()).await;
     let k = county(&app, 4, 0).await;
     let away = k.members[&k.studios[0]][0];
     let token = app.token(&phone_of(&k, away)).await;
@@ -410,7 +410,7 @@ async fn fetch_events(app: &TestApp, path: &str) -> Vec<(String, String, Vec<Str
 
 #[tokio::test]
 async fn the_calendar_feed_is_stable_secret_and_revocable() {
-    let app = spawn_app().await;
+    let app = spawn_app_at(november_2026()).await;
     let (k, _) = published_december(&app, 6).await;
     let member_id = k.members[&k.studios[0]][0];
     let member = app.token(&phone_of(&k, member_id)).await;

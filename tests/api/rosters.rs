@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, TestCommittee, problem, spawn_app};
+use crate::helpers::{TestApp, TestCommittee, november_2026, problem, spawn_app_at};
 
 pub struct County {
     pub c: TestCommittee,
@@ -86,7 +86,7 @@ fn assigned(shift: &Value) -> Vec<i64> {
 
 #[tokio::test]
 async fn a_generated_year_keeps_the_rules() {
-    let app = spawn_app().await;
+    let app = spawn_app_at(november_2026()).await;
     let k = county(&app, 9, 3).await;
     let summary = generate(&app, &k.admin, "2026-01-01", "2026-12-31").await;
     assert_eq!(summary["shortfalls"], json!([]));
@@ -152,7 +152,7 @@ async fn a_generated_year_keeps_the_rules() {
 
 #[tokio::test]
 async fn holiday_policies_move_the_reception_day() {
-    let app = spawn_app().await;
+    let app = spawn_app_at(november_2026()).await;
     let k = county(&app, 4, 0).await;
     let res = app
         .post(
@@ -178,13 +178,37 @@ async fn holiday_policies_move_the_reception_day() {
 }
 
 #[tokio::test]
-async fn generation_needs_the_calendar_and_a_sane_period() {
-    let app = spawn_app().await;
+async fn a_year_without_its_calendar_counts_weekends_only_and_says_so() {
+    let app = spawn_app_at(november_2026()).await;
     let k = county(&app, 3, 0).await;
-    let res = app
-        .post("/api/v1/rosters/generate", &k.admin, json!({ "period_from": "2027-01-01", "period_to": "2027-03-31" }))
-        .await;
-    problem(res, 422, "calendar_missing").await;
+    // 2027's arrangement is not published yet: the draft is made on weekends alone, warned.
+    let summary = generate(&app, &k.admin, "2026-12-28", "2027-01-08").await;
+    assert_eq!(
+        summary["warnings"],
+        json!([{ "code": "calendar_missing", "year": 2027,
+        "message": "2027 年节假日安排尚未设置：本排班只按周末休息计算，法定节假日和调休未计入" }])
+    );
+    let r = roster(&app, &k.admin, summary["roster_id"].as_i64().unwrap()).await;
+    assert_eq!(r["warnings"], summary["warnings"]);
+    let home: BTreeSet<&str> = r["shifts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["venue_id"] == k.home)
+        .map(|s| s["date"].as_str().unwrap())
+        .collect();
+    // New Year's Day 2027 is a Friday: without the calendar nothing says it is a holiday.
+    assert!(home.contains("2027-01-01"), "{home:?}");
+    assert!(!home.contains("2027-01-02") && !home.contains("2027-01-03"), "weekends stay off: {home:?}");
+    // Inside 2026 the official arrangement still applies, and no warning is due.
+    let summary = generate(&app, &k.admin, "2026-12-01", "2026-12-27").await;
+    assert_eq!(summary["warnings"], json!([]));
+}
+
+#[tokio::test]
+async fn generation_needs_a_sane_period() {
+    let app = spawn_app_at(november_2026()).await;
+    let k = county(&app, 3, 0).await;
     let res = app
         .post("/api/v1/rosters/generate", &k.admin, json!({ "period_from": "2026-05-01", "period_to": "2026-04-01" }))
         .await;
@@ -204,7 +228,7 @@ async fn generation_needs_the_calendar_and_a_sane_period() {
 
 #[tokio::test]
 async fn shortfalls_are_reported_not_hidden() {
-    let app = spawn_app().await;
+    let app = spawn_app_at(november_2026()).await;
     let k = county(&app, 1, 0).await; // one member per studio, reception needs two
     let summary = generate(&app, &k.admin, "2026-03-01", "2026-03-31").await;
     // The two studios are short; (home duty that morning is short too: both members are away.)
@@ -222,7 +246,7 @@ async fn shortfalls_are_reported_not_hidden() {
 
 #[tokio::test]
 async fn publishing_then_changing_makes_versions_and_notifies() {
-    let app = spawn_app().await;
+    let app = spawn_app_at(november_2026()).await;
     let k = county(&app, 6, 0).await;
     let summary = generate(&app, &k.admin, "2026-12-01", "2026-12-31").await;
     let id = summary["roster_id"].as_i64().unwrap();
@@ -313,7 +337,7 @@ async fn publishing_then_changing_makes_versions_and_notifies() {
 
 #[tokio::test]
 async fn members_see_their_published_duties_and_coordinators_their_venues() {
-    let app = spawn_app().await;
+    let app = spawn_app_at(november_2026()).await;
     let k = county(&app, 4, 0).await;
     let coordinator_phone = k.c.phone(900);
     app.member(

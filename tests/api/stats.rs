@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 use zhiban::schema::{assignments, item_events, items, leave_requests, swap_requests};
 
 use crate::checkin::duty;
-use crate::helpers::{TestApp, TestCommittee, problem, spawn_app};
+use crate::helpers::{TestApp, TestCommittee, november_2026, problem, spawn_app_at};
 use crate::items::submit_json;
 
 /// A Shanghai wall-clock time as the UTC instant the database stores.
@@ -28,7 +28,7 @@ fn local(date: &str, time: &str) -> NaiveDateTime {
 /// tests' helper, which places shifts relative to the clock.
 async fn duty_on(app: &TestApp, c: &TestCommittee, venue: i64, member: i64, date: &str) -> i64 {
     let start = local(date, "09:00");
-    let minutes = (start - Utc::now().naive_utc()).num_minutes();
+    let minutes = (start - app.clock.now_naive()).num_minutes();
     duty(app, c.id, venue, member, minutes, minutes + 150).await
 }
 
@@ -310,7 +310,7 @@ async fn report(app: &TestApp, token: &str, path: &str) -> Value {
 
 #[tokio::test]
 async fn a_quarter_of_duties_and_items_adds_up() {
-    let app = spawn_app().await;
+    let app = spawn_app_at(november_2026()).await;
     let s = scenario(&app).await;
 
     let q3 = report(&app, &s.admin, "/api/v1/stats/members?period=2026-Q3").await;
@@ -384,7 +384,7 @@ async fn a_quarter_of_duties_and_items_adds_up() {
     // A duty that has not happened yet counts as scheduled, with no outcome.
     let upcoming = duty(&app, s.c.id, s.venue_a, s.chen, 180, 240).await;
     assert!(upcoming > 0);
-    let start = (Utc::now() + Duration::minutes(180)).with_timezone(&Shanghai);
+    let start = (app.clock.now() + Duration::minutes(180)).with_timezone(&Shanghai);
     let month = start.format("%Y-%m").to_string();
     let now = report(&app, &s.admin, &format!("/api/v1/stats/members?period={month}")).await;
     assert_eq!(member_counts(&by_name(&now)["陈五"]), ([1, 0, 0, 0, 0, 0, 0, 0], None));
@@ -392,7 +392,7 @@ async fn a_quarter_of_duties_and_items_adds_up() {
 
 #[tokio::test]
 async fn the_ranking_follows_the_committee_weights() {
-    let app = spawn_app().await;
+    let app = spawn_app_at(november_2026()).await;
     let s = scenario(&app).await;
     let weights = json!({ "present": 1, "late": 0, "absent": -5, "excused": 0.5,
                           "items_collected": 2, "consultations_answered": 3, "overdue": -2 });
@@ -494,7 +494,7 @@ fn xlsx_rows(bytes: Vec<u8>, sheet: &str) -> Vec<Vec<String>> {
 
 #[tokio::test]
 async fn coordinators_see_their_venues_only() {
-    let app = spawn_app().await;
+    let app = spawn_app_at(november_2026()).await;
     let s = scenario(&app).await;
 
     // 甲's coordinator: the members of 甲 and whoever did something at 甲 — counting 甲 only
@@ -540,7 +540,7 @@ async fn coordinators_see_their_venues_only() {
 
 #[tokio::test]
 async fn bad_periods_are_refused_with_the_field_named() {
-    let app = spawn_app().await;
+    let app = spawn_app_at(november_2026()).await;
     let c = app.committee("stats-bad", "62").await;
     let admin = app.token(&c.admin_phone).await;
     for period in ["2026-13", "2026-Q5", "2026-H3", "26", "2026-11-01", "last%20year", "2026-Q"] {

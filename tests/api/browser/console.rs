@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use super::{DESKTOP, PHONE, run};
 use crate::console::console_case;
-use crate::helpers::{PASSWORD, spawn_app};
+use crate::helpers::{PASSWORD, november_2026, spawn_app, spawn_app_at};
 
 #[tokio::test]
 async fn a_coordinator_approves_grades_and_exports_in_the_console() {
@@ -94,7 +94,7 @@ async fn a_coordinator_approves_grades_and_exports_in_the_console() {
 #[tokio::test]
 async fn the_console_fits_a_phone() {
     run("console_phone", PHONE, async |b| {
-        let app = spawn_app().await;
+        let app = spawn_app_at(november_2026()).await;
         let case = console_case(&app).await;
         b.sign_in_to_console(&app.address, &case.coordinator_phone, PASSWORD).await;
         let (item_id, _) = &case.items[0];

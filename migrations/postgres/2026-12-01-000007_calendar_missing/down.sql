@@ -1,0 +1,1 @@
+ALTER TABLE rosters DROP COLUMN calendar_missing_years;
