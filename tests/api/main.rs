@@ -15,6 +15,7 @@ mod group_commit;
 mod helpers;
 mod instances;
 mod items;
+mod member_pages;
 mod members;
 mod migrations;
 mod outbox;

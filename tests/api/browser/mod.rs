@@ -7,6 +7,7 @@
 
 mod console;
 mod display;
+mod member;
 pub mod driver;
 mod resident;
 
