@@ -9,20 +9,34 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 #[derive(Debug, Clone, Default)]
 pub struct Clock {
     fixed: Option<DateTime<Utc>>,
+    shift: std::sync::Arc<std::sync::Mutex<Option<chrono::Duration>>>,
 }
 
 impl Clock {
     pub fn system() -> Self {
-        Self { fixed: None }
+        Self { fixed: None, shift: Default::default() }
     }
 
     pub fn fixed(at: DateTime<Utc>) -> Self {
-        Self { fixed: Some(at) }
+        Self { fixed: Some(at), shift: Default::default() }
+    }
+
+    pub fn starting_at(at: DateTime<Utc>) -> Self {
+        Self { fixed: None, shift: std::sync::Arc::new(std::sync::Mutex::new(Some(at - Utc::now()))) }
+    }
+
+    pub fn advance(&self, by: chrono::Duration) {
+        let mut shift = self.shift.lock().unwrap();
+        *shift = Some(shift.unwrap_or_default() + by);
     }
 
     pub fn now(&self) -> DateTime<Utc> {
-        #[allow(clippy::disallowed_methods)]
-        self.fixed.unwrap_or_else(Utc::now)
+        let shift = *self.shift.lock().unwrap();
+        match (self.fixed, shift) {
+            (Some(at), s) => at + s.unwrap_or_default(),
+            (None, Some(s)) => Utc::now() + s,
+            (None, None) => Utc::now(),
+        }
     }
 
     pub fn now_naive(&self) -> NaiveDateTime {

@@ -36,6 +36,8 @@ pub struct Settings {
     pub submissions_per_address: u32,
     /// Reverse proxies whose `X-Forwarded-For` names the client (`ZHIBAN_TRUSTED_PROXIES`).
     pub trusted_proxies: crate::client_address::TrustedProxies,
+    /// Where every rule reads "now": the system clock, unless a test or the demo pins it.
+    pub clock: crate::clock::Clock,
 }
 
 /// The signing secret; its `Debug` never prints it.
@@ -166,6 +168,7 @@ impl Settings {
             worker_enabled,
             submissions_per_address,
             trusted_proxies,
+            clock: crate::clock::Clock::system(),
         })
     }
 }

@@ -95,6 +95,7 @@ impl Application {
         let submission_limits =
             web::Data::new(crate::items::SubmissionLimits { per_address: settings.submissions_per_address });
         let trusted_proxies = web::Data::new(settings.trusted_proxies.clone());
+        let clock = web::Data::new(settings.clock.clone());
         // SQLite has one writer at a time anyway; PostgreSQL commits groups side by side.
         let writers = match settings.database {
             db::DatabaseLocation::Postgres(_) => (settings.db_pool_size as usize / 2).clamp(1, 4),
@@ -125,6 +126,7 @@ impl Application {
                 .app_data(public_url.clone())
                 .app_data(submission_limits.clone())
                 .app_data(trusted_proxies.clone())
+                .app_data(clock.clone())
                 .app_data(group_commit.clone())
                 .app_data(web::FormConfig::default().limit(FORM_LIMIT_BYTES))
                 .app_data(registry.clone())

@@ -274,10 +274,13 @@ fn render_code(format: Option<&str>, code: CurrentCode, base: &str) -> Result<Ht
     let no_store = ("Cache-Control", "no-store");
     let url = scan_url(base, &code.payload);
     match format.unwrap_or("json") {
-        "svg" => {
-            Ok(HttpResponse::Ok().content_type("image/svg+xml").insert_header(no_store).body(crate::qr::svg(&url, 320)?))
+        "svg" => Ok(HttpResponse::Ok()
+            .content_type("image/svg+xml")
+            .insert_header(no_store)
+            .body(crate::qr::svg(&url, 320)?)),
+        "png" => {
+            Ok(HttpResponse::Ok().content_type("image/png").insert_header(no_store).body(crate::qr::png(&url, 320)?))
         }
-        "png" => Ok(HttpResponse::Ok().content_type("image/png").insert_header(no_store).body(crate::qr::png(&url, 320)?)),
         "json" => Ok(HttpResponse::Ok().insert_header(no_store).json(DisplayCode {
             svg: crate::qr::svg(&url, 320)?,
             url,

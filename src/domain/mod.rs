@@ -8,7 +8,8 @@ mod webhook;
 
 pub use committee::{CommitteeSettings, RankingWeights, Timezone};
 pub use item::{
-    Difficulty, ITEM_TOPICS, Importance, ItemAction, ItemKind, ItemState, Resolution, Satisfaction, Tier, TrackingCode, TriageMatrix,
+    Difficulty, ITEM_TOPICS, Importance, ItemAction, ItemKind, ItemState, Resolution, Satisfaction, Tier, TrackingCode,
+    TriageMatrix,
 };
 pub use member::{Password, PersonName, Phone, Role, Roles, Sector};
 pub use venue::{Geofence, VenueCode, VenueKind, VenueName};

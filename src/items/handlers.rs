@@ -32,8 +32,8 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(my_inbox);
 }
 
-pub use super::reception::{MAX_BODY_CHARS, MAX_NOTE_CHARS, MAX_TOPIC_CHARS, optional_text};
 use super::reception::{self, Access, access, text};
+pub use super::reception::{MAX_BODY_CHARS, MAX_NOTE_CHARS, MAX_TOPIC_CHARS, optional_text};
 
 fn today(rules: &CommitteeRules) -> NaiveDate {
     local_date(rules.tz, db::now())

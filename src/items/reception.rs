@@ -80,8 +80,9 @@ pub fn check_in_person(
     let mut checks = FieldChecks::new();
     let topic = text(&mut checks, "topic", topic, MAX_TOPIC_CHARS);
     let body = checks.check("body", crate::domain::bounded_paragraphs(body, MAX_BODY_CHARS));
-    let resident_name =
-        resident_name.filter(|s| !s.trim().is_empty()).and_then(|s| checks.check("resident_name", PersonName::parse(s)));
+    let resident_name = resident_name
+        .filter(|s| !s.trim().is_empty())
+        .and_then(|s| checks.check("resident_name", PersonName::parse(s)));
     let resident_phone =
         resident_phone.filter(|s| !s.trim().is_empty()).and_then(|s| checks.check("resident_phone", Phone::parse(s)));
     checks.finish()?;
@@ -168,7 +169,12 @@ pub fn reply_as(
 
 /// A member on duty takes an item from the live inbox; members who never had it in their
 /// inbox are told it is not there.
-pub fn take_as(conn: &mut DbConnection, user: &AuthUser, id: i64, now: NaiveDateTime) -> Result<(ItemRow, bool), ApiError> {
+pub fn take_as(
+    conn: &mut DbConnection,
+    user: &AuthUser,
+    id: i64,
+    now: NaiveDateTime,
+) -> Result<(ItemRow, bool), ApiError> {
     let item = store::find(conn, user.committee_id, id)?;
     if !store::was_on_duty_for(conn, &item, user.member_id)? {
         // Hide the item from members who never had it in their inbox.

@@ -58,7 +58,13 @@ struct SignInPage {
 
 /// The sign-in form, with a fresh token in a cookie and in the form (double submit): a
 /// foreign page cannot sign a phone in to an account of its choosing.
-fn sign_in_page(req: &HttpRequest, status: StatusCode, phone: String, next: String, message: Option<&'static str>) -> HttpResponse {
+fn sign_in_page(
+    req: &HttpRequest,
+    status: StatusCode,
+    phone: String,
+    next: String,
+    message: Option<&'static str>,
+) -> HttpResponse {
     let csrf = random_token();
     let page = SignInPage { csrf: csrf.clone(), phone, next, message };
     let mut response = match render::page_as(req, None, status, render::CSP, &page) {

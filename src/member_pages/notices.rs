@@ -23,7 +23,6 @@ pub struct NoticeEntry {
     pub id: i64,
     pub text: String,
     pub at: String,
-    pub link: &'static str,
     pub unread: bool,
 }
 
@@ -65,7 +64,12 @@ fn text_of(n: &Notice) -> (String, &'static str) {
         "swap.approved" => ("换班已生效，请查看最新值班安排。".to_owned(), "/m"),
         "swap.cancelled" => ("换班请求已取消，原值班安排不变。".to_owned(), "/m/swaps"),
         "leave.decided" => (
-            if s("status") == "approved" { "您的请假申请已批准。" } else { "您的请假申请未获批准。" }.to_owned(),
+            if s("status") == "approved" {
+                "您的请假申请已批准。"
+            } else {
+                "您的请假申请未获批准。"
+            }
+            .to_owned(),
             "/m/leave",
         ),
         "item.inbox" => (format!("有群众在您值班的场所反映问题（{}），请及时查看。", s("topic")), "/m/inbox"),
@@ -93,13 +97,12 @@ async fn list(req: HttpRequest, user: MemberUser, pool: web::Data<DbPool>) -> Re
     let entries: Vec<NoticeEntry> = rows
         .iter()
         .map(|n| {
-            let (text, link) = text_of(n);
+            let (text, _) = text_of(n);
             let local = n.created_at.and_utc().with_timezone(&tz);
             NoticeEntry {
                 id: n.id,
                 text,
                 at: format!("{} {}", super::today::date_label(local.date_naive()), local.format("%H:%M")),
-                link,
                 unread: n.read_at.is_none(),
             }
         })
@@ -139,4 +142,3 @@ async fn read_all(
     db::run(&pool, move |conn| notices::mark_all_read(conn, member_id, now)).await?;
     render::redirect(&req, &user, "/m/notices")
 }
-

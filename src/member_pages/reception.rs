@@ -17,17 +17,12 @@ use crate::clock::Clock;
 use crate::db::{self, DbConnection, DbPool};
 use crate::domain::ItemKind;
 use crate::error::{ApiError, ErrorCode};
-use crate::items::views::ItemView;
 use crate::items::reception::{self as duty_work, Access};
+use crate::items::views::ItemView;
 use crate::items::workflow::{self, CommitteeRules};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(inbox)
-        .service(record_form)
-        .service(record_post)
-        .service(item_page_get)
-        .service(take)
-        .service(reply);
+    cfg.service(inbox).service(record_form).service(record_post).service(item_page_get).service(take).service(reply);
 }
 
 /// On the member pages another member's item is simply not there, whoever asks.
@@ -74,7 +69,12 @@ fn time_label(tz: chrono_tz::Tz, at: chrono::NaiveDateTime) -> String {
 }
 
 #[get("/m/inbox")]
-async fn inbox(req: HttpRequest, user: MemberUser, pool: web::Data<DbPool>, clock: Clock) -> Result<HttpResponse, MemberError> {
+async fn inbox(
+    req: HttpRequest,
+    user: MemberUser,
+    pool: web::Data<DbPool>,
+    clock: Clock,
+) -> Result<HttpResponse, MemberError> {
     let (auth, now) = (user.user.clone(), clock.now_naive());
     let (rows, tz, on_duty_now) = db::run(&pool, move |conn| {
         let rows = duty_work::inbox(conn, &auth, now)?;
@@ -187,7 +187,8 @@ async fn item_page_get(
     id: web::Path<i64>,
 ) -> Result<HttpResponse, MemberError> {
     let (id, now) = (id.into_inner(), clock.now_naive());
-    let (page, user) = db::run(&pool, move |conn| Ok((item_page(conn, &user, id, now, String::new(), None)?, user))).await?;
+    let (page, user) =
+        db::run(&pool, move |conn| Ok((item_page(conn, &user, id, now, String::new(), None)?, user))).await?;
     render::page(&req, &user, &page)
 }
 
@@ -231,8 +232,10 @@ async fn reply(
     let answer = duty_work::check_reply_text(&text);
     let done = match answer {
         Ok(answer) => {
-            db::transaction(&pool, move |conn| duty_work::reply_as(conn, &auth, id, &answer, now).map(drop).map_err(hidden))
-                .await
+            db::transaction(&pool, move |conn| {
+                duty_work::reply_as(conn, &auth, id, &answer, now).map(drop).map_err(hidden)
+            })
+            .await
         }
         Err(e) => Err(e),
     };
@@ -258,9 +261,13 @@ fn open_duties(
 ) -> Result<Vec<crate::roster::views::Duty>, ApiError> {
     let tz = crate::roster::store::committee_tz(conn, user.committee_id)?;
     let today = workflow::local_date(tz, now);
-    let duties = crate::roster::views::member_duties(conn, user.committee_id, user.member_id, today - Duration::days(1), today)?;
+    let duties =
+        crate::roster::views::member_duties(conn, user.committee_id, user.member_id, today - Duration::days(1), today)?;
     let opens = Duration::minutes(crate::checkin::scan::OPENS_BEFORE_MINUTES);
-    Ok(duties.into_iter().filter(|d| d.starts_at.naive_utc() - opens <= now && d.ends_at.naive_utc() >= now - Duration::hours(24)).collect())
+    Ok(duties
+        .into_iter()
+        .filter(|d| d.starts_at.naive_utc() - opens <= now && d.ends_at.naive_utc() >= now - Duration::hours(24))
+        .collect())
 }
 
 pub struct DutyChoice {
@@ -324,18 +331,18 @@ async fn record_page(
             .collect::<Vec<_>>())
     })
     .await?;
-    let page = RecordPage {
-        chrome: Chrome::new(&user, "inbox"),
-        duties,
-        topics: crate::domain::ITEM_TOPICS,
-        form,
-        message,
-    };
+    let page =
+        RecordPage { chrome: Chrome::new(&user, "inbox"), duties, topics: crate::domain::ITEM_TOPICS, form, message };
     render::page_as(req, Some(&user), status, render::CSP, &page)
 }
 
 #[get("/m/record")]
-async fn record_form(req: HttpRequest, user: MemberUser, pool: web::Data<DbPool>, clock: Clock) -> Result<HttpResponse, MemberError> {
+async fn record_form(
+    req: HttpRequest,
+    user: MemberUser,
+    pool: web::Data<DbPool>,
+    clock: Clock,
+) -> Result<HttpResponse, MemberError> {
     let form = RecordForm { kind: "opinion".into(), ..Default::default() };
     record_page(&req, user, &pool, clock.now_naive(), StatusCode::OK, form, None).await
 }
@@ -358,10 +365,13 @@ async fn record_post(
     let checked = if contact_given && form.consent != "yes" {
         Err(ApiError::field("consent", "required", "留下群众的联系方式须经本人同意，请勾选"))
     } else {
-        let kind = ItemKind::parse(&form.kind)
-            .ok_or_else(|| ApiError::field("kind", "invalid", "请选择咨询或社情民意"));
-        let assignment_id =
-            form.assignment_id.trim().parse::<i64>().map_err(|_| ApiError::field("assignment_id", "required", "请选择值班"));
+        let kind =
+            ItemKind::parse(&form.kind).ok_or_else(|| ApiError::field("kind", "invalid", "请选择咨询或社情民意"));
+        let assignment_id = form
+            .assignment_id
+            .trim()
+            .parse::<i64>()
+            .map_err(|_| ApiError::field("assignment_id", "required", "请选择值班"));
         kind.and_then(|kind| {
             duty_work::check_in_person(
                 assignment_id?,

@@ -39,7 +39,9 @@ impl Chrome {
 #[derive(Debug)]
 pub enum MemberError {
     /// No valid session: to the sign-in page, then back to `next`.
-    SignIn { next: String },
+    SignIn {
+        next: String,
+    },
     Api(ApiError),
 }
 
@@ -145,7 +147,11 @@ pub fn page_as(
 }
 
 /// 303 to `location` after a form, with the session cookie again if it slid.
-pub fn redirect(req: &HttpRequest, user: &MemberUser, location: impl Into<String>) -> Result<HttpResponse, MemberError> {
+pub fn redirect(
+    req: &HttpRequest,
+    user: &MemberUser,
+    location: impl Into<String>,
+) -> Result<HttpResponse, MemberError> {
     let mut response = see_other(location);
     if let Some(cookie) = user.renewed_cookie(req) {
         response.add_cookie(&cookie).map_err(ApiError::unexpected)?;

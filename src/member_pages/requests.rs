@@ -21,7 +21,12 @@ use crate::roster::requests::{self as rules, CreateLeave, CreateSwap, LeaveView,
 use crate::roster::views::DutyLabel;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(swaps_page).service(offer).service(swap_action).service(leave_page).service(ask_leave).service(leave_action);
+    cfg.service(swaps_page)
+        .service(offer)
+        .service(swap_action)
+        .service(leave_page)
+        .service(ask_leave)
+        .service(leave_action);
 }
 
 pub fn swap_status_label(status: &str) -> &'static str {
@@ -144,7 +149,11 @@ fn swaps_page_data(
         can_withdraw: matches!(s.status.as_str(), "offered" | "accepted")
             && (s.from_member_id == me || s.accepted_by == Some(me)),
     };
-    let offers = swaps.iter().filter(|s| s.from_member_id != me && (s.status == "offered" || s.accepted_by == Some(me))).map(entry).collect();
+    let offers = swaps
+        .iter()
+        .filter(|s| s.from_member_id != me && (s.status == "offered" || s.accepted_by == Some(me)))
+        .map(entry)
+        .collect();
     let mine = swaps.iter().filter(|s| s.from_member_id == me).map(entry).collect();
     Ok(SwapsPage { chrome: Chrome::new(user, "requests"), duties: my_duties, offers, mine, message, done })
 }
@@ -217,7 +226,7 @@ async fn swap_action(
 ) -> Result<HttpResponse, MemberError> {
     user.check_csrf(&form.csrf)?;
     let (id, action) = path.into_inner();
-    let (auth, now) = (user.user.clone(), clock.now_naive());
+    let (auth, _now) = (user.user.clone(), clock.now_naive());
     let allowed = matches!(action.as_str(), "accept" | "cancel");
     db::transaction(&pool, move |conn| {
         if !rules::member_swaps(conn, &auth)?.iter().any(|s| s.id == id) {
@@ -380,7 +389,7 @@ async fn leave_action(
 ) -> Result<HttpResponse, MemberError> {
     user.check_csrf(&form.csrf)?;
     let (id, action) = path.into_inner();
-    let (auth, now) = (user.user.clone(), clock.now_naive());
+    let (auth, _now) = (user.user.clone(), clock.now_naive());
     db::transaction(&pool, move |conn| {
         if !rules::member_leave(conn, &auth)?.iter().any(|l| l.id == id) {
             return Err(ApiError::not_found());

@@ -44,7 +44,13 @@ struct ScannedPage {
 
 fn duty_label(tz: chrono_tz::Tz, d: &scan::MatchedDuty) -> String {
     let (start, end) = (d.starts_at.with_timezone(&tz), d.ends_at.with_timezone(&tz));
-    format!("{} {} {}–{}", d.venue_name, super::today::date_label(start.date_naive()), start.format("%H:%M"), end.format("%H:%M"))
+    format!(
+        "{} {} {}–{}",
+        d.venue_name,
+        super::today::date_label(start.date_naive()),
+        start.format("%H:%M"),
+        end.format("%H:%M")
+    )
 }
 
 /// What the scanned code is: the venue, whether it is a printed poster (location needed),
@@ -116,8 +122,12 @@ async fn scan_post(
         return Err(crate::error::ApiError::new(crate::error::ErrorCode::CsrfTokenInvalid).into());
     }
     let now = clock.now();
-    let request =
-        ScanRequest { payload: payload.into_inner().chars().take(512).collect(), nonce, scanned_at: now, location: form.location() };
+    let request = ScanRequest {
+        payload: payload.into_inner().chars().take(512).collect(),
+        nonce,
+        scanned_at: now,
+        location: form.location(),
+    };
     let (committee_id, member_id) = (user.committee_id(), user.member_id());
     let result = writes.write(move |conn| scan::scan(conn, committee_id, member_id, &request, false, now)).await?;
     let tz = db::run(&pool, move |conn| crate::roster::store::committee_tz(conn, committee_id)).await?;

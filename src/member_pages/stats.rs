@@ -66,13 +66,18 @@ async fn my_record(
     let listed = rows.len();
     let row = rows.into_iter().find(|r| r.member_id == member_id);
     let rank = if ranking_shown { row.as_ref().map(|r| (r.rank, listed)) } else { None };
-    let choices = [(PeriodKind::Month, "本月"), (PeriodKind::Quarter, "本季度"), (PeriodKind::Half, "本半年"), (PeriodKind::Year, "本年度")]
-        .into_iter()
-        .map(|(kind, label)| {
-            let code = Period::containing(today, kind).to_string();
-            PeriodChoice { current: code == period.to_string(), code, label }
-        })
-        .collect();
+    let choices = [
+        (PeriodKind::Month, "本月"),
+        (PeriodKind::Quarter, "本季度"),
+        (PeriodKind::Half, "本半年"),
+        (PeriodKind::Year, "本年度"),
+    ]
+    .into_iter()
+    .map(|(kind, label)| {
+        let code = Period::containing(today, kind).to_string();
+        PeriodChoice { current: code == period.to_string(), code, label }
+    })
+    .collect();
     let page = RecordPage { chrome: Chrome::new(&user, "me"), period_label: period.label_zh(), choices, row, rank };
     render::page(&req, &user, &page)
 }

@@ -71,8 +71,13 @@ async fn today(
     let (today, cards, unread) = db::run(&pool, move |conn| {
         let tz = crate::roster::store::committee_tz(conn, committee_id)?;
         let today = crate::items::workflow::local_date(tz, now);
-        let duties =
-            crate::roster::views::member_duties(conn, committee_id, member_id, today, today + Duration::days(AHEAD_DAYS))?;
+        let duties = crate::roster::views::member_duties(
+            conn,
+            committee_id,
+            member_id,
+            today,
+            today + Duration::days(AHEAD_DAYS),
+        )?;
         // Duties already over today drop off the list of what is to come.
         let duties: Vec<_> = duties.into_iter().filter(|d| d.date == today || d.ends_at.naive_utc() >= now).collect();
         let team_ids: Vec<i64> = duties.iter().flat_map(|d| d.team.iter().map(|t| t.id)).collect();
@@ -146,8 +151,9 @@ async fn calendar_link(
 ) -> Result<HttpResponse, MemberError> {
     user.check_csrf(&form.csrf)?;
     let (committee_id, member_id, now) = (user.committee_id(), user.member_id(), clock.now_naive());
-    let token = db::transaction(&pool, move |conn| crate::roster::feed::replace_feed(conn, committee_id, member_id, now))
-        .await?;
+    let token =
+        db::transaction(&pool, move |conn| crate::roster::feed::replace_feed(conn, committee_id, member_id, now))
+            .await?;
     let link = crate::roster::feed::feed_links(&crate::startup::base_url(&req), &token);
     let page = CalendarPage { chrome: Chrome::new(&user, "today"), link: Some((link.webcal_url, link.url)) };
     render::page(&req, &user, &page)

@@ -39,8 +39,8 @@ pub struct FeedLink {
 )]
 #[post("/me/calendar-feed")]
 async fn create_feed(user: AuthUser, req: HttpRequest, pool: web::Data<DbPool>) -> Result<HttpResponse, ApiError> {
-    let token = db::transaction(&pool, move |conn| replace_feed(conn, user.committee_id, user.member_id, db::now()))
-        .await?;
+    let token =
+        db::transaction(&pool, move |conn| replace_feed(conn, user.committee_id, user.member_id, db::now())).await?;
     Ok(HttpResponse::Created().json(feed_links(&crate::startup::base_url(&req), &token)))
 }
 

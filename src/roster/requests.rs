@@ -170,11 +170,7 @@ pub fn offer_swap(
             return Err(ApiError::field("to_member_id", "unknown_member", "not a colleague of this committee"));
         }
         if !store::in_pool_of_shift(conn, shift_id, to)? {
-            return Err(ApiError::field(
-                "to_member_id",
-                "not_eligible",
-                "the colleague is not in this duty's pool",
-            ));
+            return Err(ApiError::field("to_member_id", "not_eligible", "the colleague is not in this duty's pool"));
         }
     }
     let open: Option<i64> = swap_requests::table
@@ -209,15 +205,7 @@ pub fn offer_swap(
         &serde_json::json!({ "swap_request_id": id, "from_member_id": user.member_id,
                              "member_id": body.to_member_id, "shift_id": shift_id, "date": ctx.date }),
     )?;
-    crate::audit::record(
-        conn,
-        user.committee_id,
-        Some(user.member_id),
-        "swap.offered",
-        "swap_request",
-        Some(id),
-        "",
-    )?;
+    crate::audit::record(conn, user.committee_id, Some(user.member_id), "swap.offered", "swap_request", Some(id), "")?;
     swap(conn, user.committee_id, id)
 }
 

@@ -299,34 +299,34 @@ pub fn member_duties(
     from: NaiveDate,
     to: NaiveDate,
 ) -> Result<Vec<Duty>, ApiError> {
-        let rows: Vec<(i64, i64, String, String, ShiftRow)> = assignments::table
-            .inner_join(shifts::table.inner_join(rosters::table).inner_join(venues::table))
-            .filter(assignments::committee_id.eq(committee_id))
-            .filter(assignments::member_id.eq(member_id))
-            .filter(assignments::removed_at.is_null())
-            .filter(rosters::status.eq("published"))
-            .filter(shifts::local_date.between(from, to))
-            .order((shifts::starts_at, shifts::id))
-            .select((assignments::id, shifts::id, assignments::role, assignments::reason, SHIFT_COLUMNS))
-            .load(conn)?;
-        let ids: Vec<i64> = rows.iter().map(|r| r.1).collect();
-        let mut teams = assignments_of(conn, &ids)?;
-        Ok(rows
-            .into_iter()
-            .map(|(assignment_id, shift_id, role, reason, s)| Duty {
-                assignment_id,
-                shift_id,
-                venue_id: s.venue_id,
-                venue_name: s.venue_name,
-                date: s.local_date,
-                start_time: s.start_time,
-                end_time: s.end_time,
-                starts_at: s.starts_at.and_utc(),
-                ends_at: s.ends_at.and_utc(),
-                role,
-                reason,
-                team: teams.remove(&shift_id).unwrap_or_default(),
-            })
+    let rows: Vec<(i64, i64, String, String, ShiftRow)> = assignments::table
+        .inner_join(shifts::table.inner_join(rosters::table).inner_join(venues::table))
+        .filter(assignments::committee_id.eq(committee_id))
+        .filter(assignments::member_id.eq(member_id))
+        .filter(assignments::removed_at.is_null())
+        .filter(rosters::status.eq("published"))
+        .filter(shifts::local_date.between(from, to))
+        .order((shifts::starts_at, shifts::id))
+        .select((assignments::id, shifts::id, assignments::role, assignments::reason, SHIFT_COLUMNS))
+        .load(conn)?;
+    let ids: Vec<i64> = rows.iter().map(|r| r.1).collect();
+    let mut teams = assignments_of(conn, &ids)?;
+    Ok(rows
+        .into_iter()
+        .map(|(assignment_id, shift_id, role, reason, s)| Duty {
+            assignment_id,
+            shift_id,
+            venue_id: s.venue_id,
+            venue_name: s.venue_name,
+            date: s.local_date,
+            start_time: s.start_time,
+            end_time: s.end_time,
+            starts_at: s.starts_at.and_utc(),
+            ends_at: s.ends_at.and_utc(),
+            role,
+            reason,
+            team: teams.remove(&shift_id).unwrap_or_default(),
+        })
         .collect())
 }
 

@@ -5,8 +5,10 @@
 use std::net::TcpListener;
 use std::path::PathBuf;
 
+use chrono::{DateTime, Utc};
 use reqwest::{Method, Response};
 use serde_json::{Value, json};
+use zhiban::clock::Clock;
 use zhiban::config::{SecretPolicy, Settings};
 use zhiban::db::{self, DbPool};
 use zhiban::startup::Application;
@@ -100,6 +102,8 @@ impl Drop for TestDatabase {
 
 pub struct TestApp {
     pub address: String,
+    /// The server's clock: the system's, or pinned by `spawn_app_at`. Tests read "now" here.
+    pub clock: Clock,
     pub client: reqwest::Client,
     pub pool: DbPool,
     // Declared last: dropped after the server's pool handles above.
@@ -140,8 +144,18 @@ pub async fn spawn_app() -> TestApp {
     spawn_app_on(db).await
 }
 
+/// The app with its clock started at `at` (it runs on from there).
+pub async fn spawn_app_at(at: DateTime<Utc>) -> TestApp {
+    spawn_app_with(TestDatabase::create(), Clock::starting_at(at)).await
+}
+
 pub async fn spawn_app_on(db: TestDatabase) -> TestApp {
-    let settings = test_settings(&db.url);
+    spawn_app_with(db, Clock::system()).await
+}
+
+pub async fn spawn_app_with(db: TestDatabase, clock: Clock) -> TestApp {
+    let mut settings = test_settings(&db.url);
+    settings.clock = clock.clone();
     let location = settings.database.clone();
     let pool = tokio::task::spawn_blocking(move || {
         let pool = db::connect(&location, 4).expect("connect");
@@ -154,7 +168,7 @@ pub async fn spawn_app_on(db: TestDatabase) -> TestApp {
     let app = Application::build_with(settings, pool.clone(), listener).expect("build app");
     let address = format!("http://127.0.0.1:{}", app.port());
     tokio::spawn(app.run_until_stopped());
-    TestApp { address, client: reqwest::Client::builder().build().unwrap(), pool, db }
+    TestApp { address, clock, client: reqwest::Client::builder().build().unwrap(), pool, db }
 }
 
 /// A committee made for a test, with its admin's credentials.

@@ -118,6 +118,7 @@ pub async fn duty_on(
 /// The reception day at 昆阳镇委员工作室: 林委员 (lead) and 陈委员 on duty 08:30–11:30 today,
 /// 林委员 again tomorrow (a duty to offer to 王委员, a colleague of the studio), 赵委员 on
 /// duty at another studio, a coordinator of the studio, and a display device at it.
+#[allow(dead_code, reason = "the scenario names everyone; each test uses some")]
 pub struct Reception {
     pub c: TestCommittee,
     pub admin: String,
@@ -342,7 +343,11 @@ async fn consultation(app: &TestApp, k: &Reception, body: &str) -> i64 {
     assert_eq!(res.status(), 201, "{}", res.text().await.unwrap());
     let code = res.json::<Value>().await.unwrap()["tracking_code"].as_str().unwrap().replace('-', "");
     let queue: Value = app.get("/api/v1/items?limit=200", &k.admin).await.json().await.unwrap();
-    queue["items"].as_array().unwrap().iter().find(|i| i["tracking_code"].as_str().unwrap().replace('-', "") == code)
+    queue["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["tracking_code"].as_str().unwrap().replace('-', "") == code)
         .unwrap()["id"]
         .as_i64()
         .unwrap()
@@ -393,7 +398,8 @@ async fn signing_in_gives_a_lax_thirty_day_cookie_and_the_day_on_the_first_page(
     assert!(today.contains("今天 12月25日 星期五"), "{today}");
     let duty = &today[today.find(&format!(r#"id="duty-{}""#, k.today[0])).expect("today's duty")..];
     let duty = &duty[..duty.find("</section>").unwrap()];
-    for shown in ["昆阳镇委员工作室", "08:30–11:30", "组长", "昆阳镇", "林委员（组长）（我）", "陈委员", "未签到"] {
+    for shown in ["昆阳镇委员工作室", "08:30–11:30", "组长", "昆阳镇", "林委员（组长）（我）", "陈委员", "未签到"]
+    {
         assert!(duty.contains(shown), "{shown} in {duty}");
     }
     assert!(today.contains(&format!(r#"id="duty-{}""#, k.tomorrow)), "tomorrow's duty among the next");
@@ -423,7 +429,8 @@ async fn signing_in_gives_a_lax_thirty_day_cookie_and_the_day_on_the_first_page(
     assert_eq!(other.get("/m").await.0, 200);
 
     // A new password ends every session of the account.
-    let res = app.patch(&format!("/api/v1/members/{}", k.lin), &k.admin, json!({ "password": "a-new-password-7" })).await;
+    let res =
+        app.patch(&format!("/api/v1/members/{}", k.lin), &k.admin, json!({ "password": "a-new-password-7" })).await;
     assert_eq!(res.status(), 200);
     let res = other.get_response("/m").await;
     assert_eq!((res.status().as_u16(), location(&res)), (303, "/m/login".to_owned()));
@@ -466,7 +473,10 @@ async fn the_qr_url_opens_the_check_in_after_sign_in_and_checks_in_as_the_api_do
     let page = phone.page(&path).await;
     assert!(page.contains(r#"id="scan-venue">昆阳镇委员工作室<"#), "{page}");
     assert!(page.contains("12月25日 星期五 08:30–11:30"), "the duty it matches: {page}");
-    assert!(page.contains(r#"data-needs-location="no""#) && !page.contains("locate.js"), "no script for a display code");
+    assert!(
+        page.contains(r#"data-needs-location="no""#) && !page.contains("locate.js"),
+        "no script for a display code"
+    );
     let nonce = hidden_in(&page, "nonce");
 
     // Without the session's CSRF token the POST is refused and nothing is checked in.
@@ -482,7 +492,10 @@ async fn the_qr_url_opens_the_check_in_after_sign_in_and_checks_in_as_the_api_do
     // A new scan of the same duty: already checked in, with the API's message.
     let fresh = phone.page(&path).await;
     let again = phone.post(&path, &[("nonce", &hidden_in(&fresh, "nonce"))]).await.text().await.unwrap();
-    assert!(again.contains(r#"data-outcome="already_checked_in""#) && again.contains("您已签到，无需重复签到"), "{again}");
+    assert!(
+        again.contains(r#"data-outcome="already_checked_in""#) && again.contains("您已签到，无需重复签到"),
+        "{again}"
+    );
 
     // The first page and the display now show it.
     let today = phone.page("/m").await;
@@ -570,7 +583,8 @@ async fn a_member_on_duty_takes_and_answers_a_consultation_and_records_an_opinio
     assert_eq!(res.status(), 409, "item_taken");
     assert!(res.text().await.unwrap().contains("该事项已由其他值班委员接手"));
 
-    let answer = "老年食堂下月一日开始供餐，每天中午11点到12点半。\r\n\r\n行动不便的老人可以打电话预约，志愿者送餐上门。";
+    let answer =
+        "老年食堂下月一日开始供餐，每天中午11点到12点半。\r\n\r\n行动不便的老人可以打电话预约，志愿者送餐上门。";
     let res = lin.post(&format!("/m/items/{item}/reply"), &[("text", answer)]).await;
     assert_eq!(res.status(), 303);
     let page = lin.page(&format!("/m/items/{item}")).await;
@@ -626,7 +640,8 @@ async fn swaps_and_leave_from_the_phone_and_the_notices_they_bring() {
     assert!(!page.contains(&format!(r#"id="duty-{}""#, k.today[0])), "a duty under way cannot be offered");
     let tomorrow = k.tomorrow.to_string();
     let wang_id = k.wang.to_string();
-    let res = lin.post("/m/swaps", &[("assignment_id", &tomorrow), ("to_member_id", &wang_id), ("note", "家中有事")]).await;
+    let res =
+        lin.post("/m/swaps", &[("assignment_id", &tomorrow), ("to_member_id", &wang_id), ("note", "家中有事")]).await;
     assert_eq!((res.status().as_u16(), location(&res)), (303, "/m/swaps?done=offered".to_owned()));
     let swap = swaps(&app, &k).await.into_iter().find(|s| s["assignment_id"] == k.tomorrow).unwrap();
     let id = swap["id"].as_i64().unwrap();
@@ -664,10 +679,13 @@ async fn swaps_and_leave_from_the_phone_and_the_notices_they_bring() {
     // Leave over a range of dates, with its state; a pending request can be withdrawn.
     let page = lin.page("/m/leave").await;
     assert!(page.contains(r#"<label for="date-from">"#) && page.contains(r#"type="date""#));
-    let res = lin.post("/m/leave", &[("date_from", "2026-12-28"), ("date_to", "2026-12-30"), ("reason", "外出学习")]).await;
+    let res =
+        lin.post("/m/leave", &[("date_from", "2026-12-28"), ("date_to", "2026-12-30"), ("reason", "外出学习")]).await;
     assert_eq!((res.status().as_u16(), location(&res)), (303, "/m/leave?done=leave".to_owned()));
     let page = lin.page("/m/leave?done=leave").await;
-    assert!(page.contains("12月28日 星期一 至 12月30日 星期三") && page.contains("外出学习") && page.contains("等待审批"));
+    assert!(
+        page.contains("12月28日 星期一 至 12月30日 星期三") && page.contains("外出学习") && page.contains("等待审批")
+    );
     let leave: Value = app.get("/api/v1/leave-requests", &k.admin).await.json().await.unwrap();
     let leave_id = leave[0]["id"].as_i64().unwrap();
     assert_eq!((leave[0]["member_id"].as_i64(), leave[0]["status"].as_str()), (Some(k.lin), Some("pending")));
@@ -690,13 +708,13 @@ async fn my_record_shows_my_numbers_and_the_rank_only_when_published() {
     assert!(page.contains(r#"id="period-label">2026年12月<"#), "{page}");
     assert!(page.contains(r#"<dd id="stat-scheduled">2</dd>"#), "today's and tomorrow's duty: {page}");
     assert!(!page.contains("my-rank"), "no rank unless the committee publishes it");
-    let res = app.patch("/api/v1/committee", &k.admin, json!({ "settings": { "ranking_visible_to_members": true } })).await;
+    let res =
+        app.patch("/api/v1/committee", &k.admin, json!({ "settings": { "ranking_visible_to_members": true } })).await;
     assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
     let page = lin.page("/m/me?period=2026-Q4").await;
     assert!(page.contains(r#"id="period-label">2026年第四季度<"#) && page.contains(r#"id="my-rank""#), "{page}");
     // The numbers are the API's.
-    let report: Value =
-        app.get("/api/v1/stats/members?period=2026-Q4", &k.admin).await.json().await.unwrap();
+    let report: Value = app.get("/api/v1/stats/members?period=2026-Q4", &k.admin).await.json().await.unwrap();
     let row = report["rows"].as_array().unwrap().iter().find(|r| r["member_id"] == k.lin).unwrap();
     assert!(page.contains(&format!(r#"<dd id="stat-scheduled">{}</dd>"#, row["scheduled"])), "{row}");
     assert!(page.contains(&format!("排名第 {} 位", row["rank"])), "{row}");
@@ -716,7 +734,10 @@ async fn page_authorization() {
     let wang = Phone::sign_in(&app, &k.phones[2]).await;
     // Things of 林委员's: a swap offered to 王委员, a leave request, a notice (王's offer).
     let tomorrow = k.tomorrow.to_string();
-    assert_eq!(lin.post("/m/swaps", &[("assignment_id", &tomorrow), ("to_member_id", &k.wang.to_string())]).await.status(), 303);
+    assert_eq!(
+        lin.post("/m/swaps", &[("assignment_id", &tomorrow), ("to_member_id", &k.wang.to_string())]).await.status(),
+        303
+    );
     let swap = swaps(&app, &k).await[0]["id"].as_i64().unwrap();
     assert_eq!(lin.post("/m/leave", &[("date_from", "2027-01-04"), ("date_to", "2027-01-04")]).await.status(), 303);
     let leave: Value = app.get("/api/v1/leave-requests", &k.admin).await.json().await.unwrap();
@@ -790,7 +811,8 @@ async fn page_authorization() {
         (&lin, format!("/m/notices/{notice}/read"), vec![]),
         (&zhao, "/m/items/999999".to_owned(), vec![]),
     ] {
-        let res = if path == "/m/items/999999" { who.get_response(&path).await } else { who.post(&path, &fields).await };
+        let res =
+            if path == "/m/items/999999" { who.get_response(&path).await } else { who.post(&path, &fields).await };
         assert_eq!(res.status(), 404, "{path}");
     }
     // Offering someone else's duty is refused as not there, too.

@@ -93,8 +93,15 @@ async fn a_members_reception_day_on_the_phone() {
         b.submit("发送答复").await;
         assert_eq!(b.text("#item-state").await, "已答复");
         check_page(b, css, "10-answered").await;
-        let tracked: Value =
-            app.client.get(app.url(&format!("/api/v1/public/items/{tracking}"))).send().await.unwrap().json().await.unwrap();
+        let tracked: Value = app
+            .client
+            .get(app.url(&format!("/api/v1/public/items/{tracking}")))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
         let answers = tracked.to_string();
         assert!(answers.contains("老年食堂下月一日开始供餐。\\n\\n行动不便的老人可以电话预约送餐。"), "{answers}");
 

@@ -7,8 +7,8 @@
 
 mod console;
 mod display;
-mod member;
 pub mod driver;
+mod member;
 mod resident;
 
 pub use driver::{Browser, DESKTOP, PHONE, TABLET, run};
