@@ -279,8 +279,7 @@ async fn leave_page_with(
     pool: &web::Data<DbPool>,
     now: chrono::NaiveDateTime,
     status: StatusCode,
-    form: Option<LeaveForm>,
-    message: Option<String>,
+    refused: Option<(LeaveForm, String)>,
     done: Option<&'static str>,
 ) -> Result<HttpResponse, MemberError> {
     let auth = user.user.clone();
@@ -306,7 +305,10 @@ async fn leave_page_with(
             pending: l.status == "pending",
         })
         .collect();
-    let form = form.unwrap_or(LeaveForm { from: today.to_string(), to: today.to_string(), reason: String::new() });
+    let (form, message) = match refused {
+        Some((form, message)) => (form, Some(message)),
+        None => (LeaveForm { from: today.to_string(), to: today.to_string(), reason: String::new() }, None),
+    };
     let page = LeavePage {
         chrome: Chrome::new(&user, "requests"),
         entries,
@@ -329,7 +331,7 @@ async fn leave_page(
     query: web::Query<DoneQuery>,
 ) -> Result<HttpResponse, MemberError> {
     let done = done_message(query.done.as_deref());
-    leave_page_with(&req, user, &pool, clock.now_naive(), StatusCode::OK, None, None, done).await
+    leave_page_with(&req, user, &pool, clock.now_naive(), StatusCode::OK, None, done).await
 }
 
 #[derive(Deserialize)]
@@ -371,7 +373,7 @@ async fn ask_leave(
         Err(e) if e.code.status().is_client_error() => {
             let (status, message) = (e.code.status(), render::form_message(&e));
             let form = LeaveForm { from: form.date_from, to: form.date_to, reason };
-            leave_page_with(&req, user, &pool, now, status, Some(form), Some(message), None).await
+            leave_page_with(&req, user, &pool, now, status, Some((form, message)), None).await
         }
         Err(e) => Err(e.into()),
     }
