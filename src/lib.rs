@@ -20,6 +20,7 @@ pub mod error;
 pub mod html;
 pub mod items;
 pub mod json;
+pub mod member_pages;
 pub mod members;
 pub mod openapi;
 pub mod ops;

@@ -410,6 +410,32 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    member_sessions (id) {
+        id -> BigInt,
+        committee_id -> BigInt,
+        member_id -> BigInt,
+        token_hash -> Text,
+        csrf_token -> Text,
+        credential_tag -> Text,
+        created_at -> Timestamp,
+        last_seen_at -> Timestamp,
+        expires_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    member_notices (id) {
+        id -> BigInt,
+        committee_id -> BigInt,
+        member_id -> BigInt,
+        outbox_id -> BigInt,
+        kind -> Text,
+        created_at -> Timestamp,
+        read_at -> Nullable<Timestamp>,
+    }
+}
+
 diesel::joinable!(venues -> committees (committee_id));
 diesel::joinable!(checkins -> assignments (assignment_id));
 diesel::joinable!(checkins -> members (member_id));
@@ -418,6 +444,9 @@ diesel::joinable!(members -> venues (home_venue_id));
 diesel::joinable!(coordinator_venues -> venues (venue_id));
 diesel::joinable!(refresh_tokens -> members (member_id));
 diesel::joinable!(console_sessions -> members (member_id));
+diesel::joinable!(member_sessions -> members (member_id));
+diesel::joinable!(member_notices -> outbox (outbox_id));
+diesel::joinable!(member_notices -> members (member_id));
 diesel::joinable!(shifts -> rosters (roster_id));
 diesel::joinable!(shifts -> venues (venue_id));
 diesel::joinable!(shifts -> shift_templates (template_id));
@@ -459,4 +488,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     referrals,
     submission_hits,
     console_sessions,
+    member_sessions,
+    member_notices,
 );

@@ -106,6 +106,8 @@ impl Application {
                 .into_app()
                 // The console is a user interface, not part of the API document.
                 .configure(crate::console::routes)
+                // So are the member pages, over the same capability functions.
+                .configure(crate::member_pages::routes)
                 .default_service(web::to(|| async { Err::<actix_web::HttpResponse, _>(ApiError::not_found()) }))
         })
         .listen(listener)?

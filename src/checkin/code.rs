@@ -23,8 +23,10 @@ pub enum ScannedCode {
 }
 
 impl ScannedCode {
+    /// Parses a code as scanned: the bare payload, or the URL the QR code holds,
+    /// `{public_url}/m/c/{payload}` (any host: the signature is what counts).
     pub fn parse(raw: &str) -> Option<Self> {
-        let parts: Vec<&str> = raw.trim().split('.').collect();
+        let parts: Vec<&str> = bare_payload(raw).split('.').collect();
         match parts.as_slice() {
             ["ZB1", venue, step, version, mac] => Some(Self::Display {
                 venue_code: (*venue).to_owned(),
@@ -64,6 +66,28 @@ impl ScannedCode {
         hmac.update(message.as_bytes());
         hmac.verify_slice(&expected).is_ok()
     }
+}
+
+/// Where the member pages open a scanned code: `/m/c/{payload}` under the public URL.
+pub const SCAN_PATH: &str = "/m/c/";
+
+/// The payload inside a scanned text: the text itself, or the last path segment of an
+/// `http(s)://…/m/c/{payload}` URL (without query or fragment).
+pub fn bare_payload(raw: &str) -> &str {
+    let raw = raw.trim();
+    if !(raw.starts_with("https://") || raw.starts_with("http://")) {
+        return raw;
+    }
+    let without_extra = raw.split(['?', '#']).next().unwrap_or(raw);
+    match without_extra.rfind(SCAN_PATH) {
+        Some(at) => &without_extra[at + SCAN_PATH.len()..],
+        None => raw,
+    }
+}
+
+/// What a venue's QR code holds: the member pages' scan address for `payload`.
+pub fn scan_url(base_url: &str, payload: &str) -> String {
+    format!("{}{SCAN_PATH}{payload}", base_url.trim_end_matches('/'))
 }
 
 fn sign(secret: &[u8], message: &str) -> String {
@@ -123,6 +147,12 @@ mod tests {
         let later = code.replace(".42.", ".43.");
         assert!(!ScannedCode::parse(&later).unwrap().signature_valid(SECRET));
         assert!(ScannedCode::parse("https://example.com/x").is_none());
+        // The URL the QR code holds reads as its payload, on any host.
+        let url = scan_url("https://zhiban.example.gov.cn/", &code);
+        assert_eq!(url, format!("https://zhiban.example.gov.cn/m/c/{code}"));
+        assert_eq!(ScannedCode::parse(&url), ScannedCode::parse(&code));
+        assert_eq!(bare_payload(&format!("{url}?from=wechat")), code);
+        assert!(ScannedCode::parse("https://example.com/m/c/").is_none());
         let poster = poster_code(SECRET, "py-home", 2);
         assert!(ScannedCode::parse(&poster).unwrap().signature_valid(SECRET));
     }

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use super::code::{STEP_SECONDS, display_code, poster_code, step_of};
+use super::code::{STEP_SECONDS, display_code, poster_code, scan_url, step_of};
 use crate::auth::tokens::{random_token, sha256_hex};
 use crate::auth::{Admin, Coordinator};
 use crate::clock::Clock;
@@ -207,12 +207,15 @@ pub struct CodeQuery {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct DisplayCode {
-    /// The text inside the QR code.
+    /// The signed code; `POST /api/v1/checkins` takes it as it is or as `url`.
     pub payload: String,
+    /// What the QR code holds: `{public_url}/m/c/{payload}`, which a phone's camera or WeChat
+    /// opens on the member pages.
+    pub url: String,
     pub expires_at: chrono::DateTime<Utc>,
     /// Fetch a new code after this many seconds.
     pub refresh_in_seconds: i64,
-    /// The QR code as an SVG document.
+    /// The QR code (of `url`) as an SVG document.
     pub svg: String,
 }
 
@@ -286,22 +289,23 @@ async fn display_code_endpoint(
         current_code(conn, venue_id, clock.now_naive())
     })
     .await?;
-    render_code(query.format.as_deref(), code)
+    render_code(query.format.as_deref(), code, crate::public_url::BaseUrl::of(&req).as_str())
 }
 
-fn render_code(format: Option<&str>, code: CurrentCode) -> Result<HttpResponse, ApiError> {
+fn render_code(format: Option<&str>, code: CurrentCode, base: &str) -> Result<HttpResponse, ApiError> {
     let no_store = ("Cache-Control", "no-store");
+    let url = scan_url(base, &code.payload);
     match format.unwrap_or("json") {
         "svg" => Ok(HttpResponse::Ok()
             .content_type("image/svg+xml")
             .insert_header(no_store)
-            .body(crate::qr::svg(&code.payload, 320)?)),
-        "png" => Ok(HttpResponse::Ok()
-            .content_type("image/png")
-            .insert_header(no_store)
-            .body(crate::qr::png(&code.payload, 320)?)),
+            .body(crate::qr::svg(&url, 320)?)),
+        "png" => {
+            Ok(HttpResponse::Ok().content_type("image/png").insert_header(no_store).body(crate::qr::png(&url, 320)?))
+        }
         "json" => Ok(HttpResponse::Ok().insert_header(no_store).json(DisplayCode {
-            svg: crate::qr::svg(&code.payload, 320)?,
+            svg: crate::qr::svg(&url, 320)?,
+            url,
             payload: code.payload,
             expires_at: code.expires_at,
             refresh_in_seconds: code.refresh_in,
@@ -337,6 +341,7 @@ pub struct PosterQuery {
 #[get("/venues/{id}/checkin-poster")]
 async fn checkin_poster(
     Admin(admin): Admin,
+    req: HttpRequest,
     pool: web::Data<DbPool>,
     id: web::Path<i64>,
     query: web::Query<PosterQuery>,
@@ -348,6 +353,8 @@ async fn checkin_poster(
         Ok((poster_code(secret.as_bytes(), &code, version), venue.name))
     })
     .await?;
+    // The poster holds the member pages' address too, so any camera opens the check-in.
+    let payload = scan_url(crate::public_url::BaseUrl::of(&req).as_str(), &payload);
     match query.format.as_deref().unwrap_or("svg") {
         "svg" => Ok(HttpResponse::Ok().content_type("image/svg+xml").body(crate::qr::svg(&payload, 600)?)),
         "png" => Ok(HttpResponse::Ok().content_type("image/png").body(crate::qr::png(&payload, 600)?)),
@@ -380,6 +387,7 @@ pub struct OnDuty {
 #[template(path = "checkin/display.html")]
 struct DisplayPage {
     venue: String,
+    /// What the QR code holds (the member pages' scan address), for tests and tooling.
     payload: String,
     /// Seconds until the code turns: the page reloads itself then.
     refresh: i64,
@@ -404,12 +412,14 @@ pub struct DisplayQuery {
 #[get("/display/{venue_code}")]
 async fn display_page(
     clock: Clock,
+    req: HttpRequest,
     pool: web::Data<DbPool>,
     code: web::Path<String>,
     query: web::Query<DisplayQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let venue_code = code.into_inner();
     let token = query.into_inner().device;
+    let base = crate::public_url::BaseUrl::of(&req);
     let page = db::run(&pool, move |conn| {
         let Some((committee_id, venue_id)) = device_venue(conn, &token)? else {
             return Err(ErrorCode::Unauthenticated.into());
@@ -432,11 +442,12 @@ async fn display_page(
             .order(assignments::id)
             .select((members::name, checkins::id.nullable()))
             .load(conn)?;
+        let url = scan_url(base.as_str(), &code.payload);
         let page = DisplayPage {
             venue: venue.name.clone(),
-            payload: code.payload.clone(),
+            qr_svg: crate::qr::svg(&url, 480)?,
+            payload: url,
             refresh: code.refresh_in,
-            qr_svg: crate::qr::svg(&code.payload, 480)?,
             people: on_duty.into_iter().map(|(name, checked)| OnDuty { name, checked_in: checked.is_some() }).collect(),
         };
         page.render().map_err(ApiError::unexpected)

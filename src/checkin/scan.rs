@@ -388,3 +388,47 @@ fn judge(
     }
     Ok(result)
 }
+
+/// What a scanned code would check the member in to, before they confirm: the venue (of the
+/// member's committee), whether it is a printed poster (the phone's location is needed), and
+/// the member's duty there whose window is open at `now`. Nothing is stored.
+pub struct ScanPreview {
+    /// `None`: not a code of a venue of this committee.
+    pub venue_name: Option<String>,
+    pub poster: bool,
+    pub duty: Option<MatchedDuty>,
+}
+
+pub fn preview(
+    conn: &mut DbConnection,
+    committee_id: i64,
+    member_id: i64,
+    payload: &str,
+    now: DateTime<Utc>,
+) -> Result<ScanPreview, ApiError> {
+    let none = ScanPreview { venue_name: None, poster: false, duty: None };
+    let Some(code) = ScannedCode::parse(payload) else { return Ok(none) };
+    let Some(venue) = venue_by_code(conn, code.venue_code())?.filter(|v| v.committee_id == committee_id) else {
+        return Ok(none);
+    };
+    let name: String = venues::table.find(venue.id).select(venues::name).first(conn)?;
+    let duty = duties_open_at(conn, committee_id, member_id, now.naive_utc())?
+        .into_iter()
+        .find(|c| c.duty.venue_id == venue.id)
+        .map(|c| c.duty);
+    Ok(ScanPreview { venue_name: Some(name), poster: matches!(code, ScannedCode::Poster { .. }), duty })
+}
+
+/// Which of these assignments have a check-in.
+pub fn checked_in_assignments(
+    conn: &mut DbConnection,
+    assignment_ids: &[i64],
+) -> Result<std::collections::BTreeSet<i64>, ApiError> {
+    let mut found = std::collections::BTreeSet::new();
+    for chunk in assignment_ids.chunks(500) {
+        let ids: Vec<i64> =
+            checkins::table.filter(checkins::assignment_id.eq_any(chunk)).select(checkins::assignment_id).load(conn)?;
+        found.extend(ids);
+    }
+    Ok(found)
+}

@@ -42,6 +42,9 @@ pub struct CommitteeSettings {
     pub escalate_to_admin_after_working_days: u32,
     /// Points per counted event in the members' ranking (履职排名) of the statistics.
     pub ranking_weights: RankingWeights,
+    /// Whether members see their own rank in the ranking on the member pages (我的履职).
+    /// Off by default: the ranking is the office's until the committee publishes it.
+    pub ranking_visible_to_members: bool,
 }
 
 /// Points each counted event adds to a member's score in the statistics' ranking: the score is
@@ -117,6 +120,7 @@ impl Default for CommitteeSettings {
             reopen_window_days: 15,
             escalate_to_admin_after_working_days: 3,
             ranking_weights: RankingWeights::default(),
+            ranking_visible_to_members: false,
         }
     }
 }

@@ -29,6 +29,10 @@ macro_rules! text_enum {
     };
 }
 
+/// The topics offered when an item is written down (the resident's form, a member recording).
+pub const ITEM_TOPICS: &[&str] =
+    &["就业社保", "教育", "医疗卫生", "交通出行", "环境卫生", "社会治安", "农业农村", "城乡建设", "养老托育", "其他"];
+
 text_enum! {
     /// What a resident raised: a question to answer or an issue to handle.
     ItemKind { Consultation = "consultation", Opinion = "opinion" }

@@ -8,7 +8,8 @@ mod webhook;
 
 pub use committee::{CommitteeSettings, RankingWeights, Timezone};
 pub use item::{
-    Difficulty, Importance, ItemAction, ItemKind, ItemState, Resolution, Satisfaction, Tier, TrackingCode, TriageMatrix,
+    Difficulty, ITEM_TOPICS, Importance, ItemAction, ItemKind, ItemState, Resolution, Satisfaction, Tier, TrackingCode,
+    TriageMatrix,
 };
 pub use member::{Password, PersonName, Phone, Role, Roles, Sector};
 pub use venue::{Geofence, VenueCode, VenueKind, VenueName};
@@ -44,6 +45,23 @@ pub(crate) fn bounded_text(raw: &str, max_chars: usize) -> Result<String, Invali
     }
     if text.chars().any(char::is_control) {
         return Err(Invalid::new("invalid_characters", "must not contain control characters"));
+    }
+    Ok(text.to_owned())
+}
+
+/// Like [`bounded_text`], for text written in paragraphs (a resident's question, an answer):
+/// line breaks are kept (CRLF as LF), other control characters refused.
+pub(crate) fn bounded_paragraphs(raw: &str, max_chars: usize) -> Result<String, Invalid> {
+    let text = raw.replace("\r\n", "\n");
+    let text = text.trim();
+    if text.is_empty() {
+        return Err(Invalid::new("required", "must not be empty"));
+    }
+    if text.chars().count() > max_chars {
+        return Err(Invalid::new("too_long", format!("must be at most {max_chars} characters")));
+    }
+    if text.chars().any(|c| c.is_control() && c != '\n') {
+        return Err(Invalid::new("invalid_characters", "must not contain control characters other than line breaks"));
     }
     Ok(text.to_owned())
 }

@@ -9,17 +9,17 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use super::store::{self, Actor, Event, ItemRow, NewItem};
+use super::store::{self, Actor, ItemRow};
 use super::views::{EventView, ItemDetail, ItemView};
 use super::workflow::{self, CommitteeRules, Triage};
 use crate::auth::{AuthUser, Coordinator, VenueScope, load_scope};
 use crate::clock::Clock;
 use crate::committee::local_date;
 use crate::db::{self, DbConnection, DbPool};
-use crate::domain::{Difficulty, Importance, ItemKind, ItemState, PersonName, Phone, Resolution, Tier};
-use crate::error::{ApiError, ErrorCode, FieldChecks, Problem};
+use crate::domain::{Difficulty, Importance, ItemKind, ItemState, Resolution, Tier};
+use crate::error::{ApiError, FieldChecks, Problem};
 use crate::pagination::{Page, PageParams};
-use crate::schema::{assignments, items, rosters, shifts};
+use crate::schema::items;
 
 pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(list_items)
@@ -35,21 +35,11 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(my_inbox);
 }
 
-pub const MAX_BODY_CHARS: usize = 2000;
-pub const MAX_TOPIC_CHARS: usize = 30;
-pub const MAX_NOTE_CHARS: usize = 2000;
+use super::reception::{self, Access, access, text};
+pub use super::reception::{MAX_BODY_CHARS, MAX_NOTE_CHARS, MAX_TOPIC_CHARS, optional_text};
 
 fn today(rules: &CommitteeRules, now: NaiveDateTime) -> NaiveDate {
     local_date(rules.tz, now)
-}
-
-fn text(checks: &mut FieldChecks, field: &str, raw: &str, max: usize) -> Option<String> {
-    checks.check(field, crate::domain::bounded_text(raw, max))
-}
-
-/// Optional free text: `None` when blank, else checked like any text field.
-pub fn optional_text(checks: &mut FieldChecks, field: &str, raw: Option<&str>, max: usize) -> Option<String> {
-    raw.filter(|s| !s.trim().is_empty()).and_then(|s| text(checks, field, s, max))
 }
 
 // ----------------------------------------------------------------------------- queue
@@ -154,28 +144,6 @@ async fn list_items(
     Ok(web::Json(Page::from_rows(rows, page, |v| v.id)))
 }
 
-/// How the caller may see an item: in full (a coordinator of its venue), without the
-/// resident's contact (the member who recorded, took or was on duty for it), or not at all.
-enum Access {
-    Full,
-    Member,
-}
-
-fn access(conn: &mut DbConnection, user: &AuthUser, item: &ItemRow) -> Result<Access, ApiError> {
-    let scope = load_scope(conn, user)?;
-    if scope.includes(item.venue_id) {
-        return Ok(Access::Full);
-    }
-    let mine = item.recorded_by == Some(user.member_id) || item.taken_by == Some(user.member_id);
-    // Colleagues on that duty keep reading an item one of them took; acting on it is refused
-    // with `item_taken` by the action itself.
-    if mine || store::was_on_duty_for(conn, item, user.member_id)? {
-        return Ok(Access::Member);
-    }
-    // A coordinator of other venues learns it is not theirs; anyone else that it is not there.
-    if user.roles.can_coordinate() { Err(ErrorCode::OutOfScope.into()) } else { Err(ApiError::not_found()) }
-}
-
 fn detail(conn: &mut DbConnection, item: ItemRow, full: bool, now: NaiveDateTime) -> Result<ItemDetail, ApiError> {
     let rules = CommitteeRules::load(conn, item.committee_id)?;
     let timeline = store::events(conn, item.id, false)?.into_iter().map(EventView::from).collect();
@@ -237,65 +205,17 @@ async fn record_item(
     body: web::Json<RecordItem>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
-    let mut checks = FieldChecks::new();
-    let topic = text(&mut checks, "topic", &body.topic, MAX_TOPIC_CHARS);
-    let text_body = text(&mut checks, "body", &body.body, MAX_BODY_CHARS);
-    let name = body
-        .resident_name
-        .as_deref()
-        .filter(|s| !s.trim().is_empty())
-        .and_then(|s| checks.check("resident_name", PersonName::parse(s)));
-    let phone = body
-        .resident_phone
-        .as_deref()
-        .filter(|s| !s.trim().is_empty())
-        .and_then(|s| checks.check("resident_phone", Phone::parse(s)));
-    checks.finish()?;
-    let (topic, text_body) = (topic.unwrap_or_default(), text_body.unwrap_or_default());
+    let item = reception::check_in_person(
+        body.assignment_id,
+        body.kind,
+        &body.topic,
+        &body.body,
+        body.resident_name.as_deref(),
+        body.resident_phone.as_deref(),
+    )?;
     let view = db::transaction(&pool, move |conn| {
-        let now = clock.now_naive();
-        // The duty must be the member's own, published, and already begun.
-        let duty: Option<(i64, chrono::NaiveDateTime)> = assignments::table
-            .inner_join(shifts::table.inner_join(rosters::table))
-            .filter(assignments::id.eq(body.assignment_id))
-            .filter(assignments::member_id.eq(user.member_id))
-            .filter(assignments::removed_at.is_null())
-            .filter(rosters::committee_id.eq(user.committee_id))
-            .filter(rosters::status.eq("published"))
-            .select((shifts::venue_id, shifts::starts_at))
-            .first(conn)
-            .optional()?;
-        let Some((venue_id, starts_at)) = duty else {
-            return Err(ApiError::field("assignment_id", "not_your_duty", "not a published duty of yours"));
-        };
-        if starts_at - Duration::minutes(crate::checkin::scan::OPENS_BEFORE_MINUTES) > now {
-            return Err(ApiError::field("assignment_id", "not_started", "the duty has not begun yet"));
-        }
-        let item = store::insert(
-            conn,
-            &NewItem {
-                committee_id: user.committee_id,
-                venue_id,
-                kind: body.kind.as_str(),
-                topic: &topic,
-                body: &text_body,
-                resident_name: name.as_ref().map(|n| n.as_str()),
-                resident_phone: phone.as_ref().map(|p| p.as_str()),
-                source: "member",
-                recorded_by: Some(user.member_id),
-                assignment_id: Some(body.assignment_id),
-            },
-            now,
-        )?;
-        store::add_event(
-            conn,
-            &item,
-            Actor::Member(user.member_id),
-            Event { action: "record", from: None, to: Some(ItemState::Received), note: None, public: true },
-            now,
-        )?;
-        let full = load_scope(conn, &user)?.includes(venue_id);
-        detail(conn, item, full, clock.now_naive())
+        let (row, full) = reception::record_in_person(conn, &user, &item, clock.now_naive())?;
+        detail(conn, row, full, clock.now_naive())
     })
     .await?;
     Ok(HttpResponse::Created().json(view))
@@ -477,19 +397,10 @@ async fn reply_item(
     body: web::Json<ReplyRequest>,
 ) -> Result<web::Json<ItemDetail>, ApiError> {
     let id = id.into_inner();
-    let mut checks = FieldChecks::new();
-    let reply = text(&mut checks, "text", &body.text, MAX_NOTE_CHARS);
-    checks.finish()?;
-    let reply = reply.unwrap_or_default();
+    let reply = reception::check_reply_text(&body.text)?;
     let view = db::transaction(&pool, move |conn| {
-        let item = store::find(conn, user.committee_id, id)?;
-        let access = access(conn, &user, &item)?;
-        if matches!(access, Access::Member) && item.taken_by.is_some_and(|m| m != user.member_id) {
-            return Err(ErrorCode::ItemTaken.into());
-        }
-        workflow::reply(conn, &item, Actor::Member(user.member_id), &reply, clock.now_naive())?;
-        let row = store::find(conn, user.committee_id, id)?;
-        detail(conn, row, matches!(access, Access::Full), clock.now_naive())
+        let (row, full) = reception::reply_as(conn, &user, id, &reply, clock.now_naive())?;
+        detail(conn, row, full, clock.now_naive())
     })
     .await?;
     Ok(web::Json(view))
@@ -598,18 +509,7 @@ async fn take_item(
 ) -> Result<web::Json<ItemDetail>, ApiError> {
     let id = id.into_inner();
     let view = db::transaction(&pool, move |conn| {
-        let item = store::find(conn, user.committee_id, id)?;
-        if !store::was_on_duty_for(conn, &item, user.member_id)? {
-            // Hide the item from members who never had it in their inbox.
-            return Err(if load_scope(conn, &user)?.includes(item.venue_id) {
-                ErrorCode::NotOnDuty.into()
-            } else {
-                ApiError::not_found()
-            });
-        }
-        workflow::take(conn, &item, user.member_id, clock.now_naive())?;
-        let full = load_scope(conn, &user)?.includes(item.venue_id);
-        let row = store::find(conn, user.committee_id, id)?;
+        let (row, full) = reception::take_as(conn, &user, id, clock.now_naive())?;
         detail(conn, row, full, clock.now_naive())
     })
     .await?;
@@ -668,36 +568,9 @@ async fn follow_up_item(
 async fn my_inbox(clock: Clock, user: AuthUser, pool: web::Data<DbPool>) -> Result<web::Json<Vec<ItemView>>, ApiError> {
     let rows = db::run(&pool, move |conn| {
         let now = clock.now_naive();
-        let opens = Duration::minutes(crate::checkin::scan::OPENS_BEFORE_MINUTES);
-        // The member's duties of the last 30 days that have opened.
-        let windows: Vec<(i64, chrono::NaiveDateTime, chrono::NaiveDateTime)> = assignments::table
-            .inner_join(shifts::table.inner_join(rosters::table))
-            .filter(assignments::member_id.eq(user.member_id))
-            .filter(assignments::removed_at.is_null())
-            .filter(rosters::committee_id.eq(user.committee_id))
-            .filter(rosters::status.eq("published"))
-            .filter(shifts::ends_at.ge(now - Duration::days(30)))
-            .filter(shifts::starts_at.le(now + opens))
-            .select((shifts::venue_id, shifts::starts_at, shifts::ends_at))
-            .load(conn)?;
-        let open: Vec<&str> = ItemState::ALL.iter().filter(|s| s.awaits_answer()).map(|s| s.as_str()).collect();
+        let found = reception::inbox(conn, &user, now)?;
         let rules = CommitteeRules::load(conn, user.committee_id)?;
-        let today = today(&rules, clock.now_naive());
-        let mut found: Vec<ItemRow> = Vec::new();
-        for (venue_id, starts_at, ends_at) in windows {
-            let rows: Vec<ItemRow> = items::table
-                .filter(items::committee_id.eq(user.committee_id))
-                .filter(items::venue_id.eq(venue_id))
-                .filter(items::source.eq("resident"))
-                .filter(items::created_at.between(starts_at - opens, ends_at))
-                .filter(items::state.eq_any(&open))
-                .filter(items::taken_by.is_null().or(items::taken_by.eq(user.member_id)))
-                .select(ItemRow::as_select())
-                .load(conn)?;
-            found.extend(rows);
-        }
-        found.sort_by_key(|r| std::cmp::Reverse(r.id));
-        found.dedup_by_key(|r| r.id);
+        let today = today(&rules, now);
         let full = load_scope(conn, &user)?;
         let calendar = crate::calendar::queries::known_years(conn, user.committee_id)?;
         Ok(found

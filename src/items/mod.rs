@@ -10,6 +10,7 @@ pub mod deadlines;
 pub mod handlers;
 pub mod pages;
 pub mod public;
+pub mod reception;
 pub mod store;
 mod units;
 pub mod views;

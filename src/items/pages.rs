@@ -33,8 +33,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
 }
 
 /// The topics offered on the form.
-pub const TOPICS: &[&str] =
-    &["就业社保", "教育", "医疗卫生", "交通出行", "环境卫生", "社会治安", "农业农村", "城乡建设", "养老托育", "其他"];
+pub use crate::domain::ITEM_TOPICS as TOPICS;
 
 /// No scripts, no frames, no foreign origins; inline styles only.
 const CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self'; \

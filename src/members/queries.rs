@@ -155,3 +155,20 @@ pub fn taken_phones(conn: &mut DbConnection, phones: &[String]) -> Result<Vec<St
     }
     Ok(taken)
 }
+
+/// The names of these accounts of the committee, by id.
+pub fn names(
+    conn: &mut DbConnection,
+    committee_id: i64,
+    ids: &[i64],
+) -> Result<std::collections::BTreeMap<i64, String>, ApiError> {
+    let mut names = std::collections::BTreeMap::new();
+    for chunk in ids.chunks(500) {
+        let rows: Vec<(i64, String)> = members::table
+            .filter(members::committee_id.eq(committee_id).and(members::id.eq_any(chunk)))
+            .select((members::id, members::name))
+            .load(conn)?;
+        names.extend(rows);
+    }
+    Ok(names)
+}

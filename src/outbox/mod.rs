@@ -4,6 +4,7 @@
 //! webhook; [`reminders`] queues the duty reminders; the admin view lists and retries them.
 
 mod handlers;
+pub mod notices;
 pub mod reminders;
 pub mod worker;
 
@@ -15,7 +16,7 @@ use serde::Serialize;
 
 use crate::db::{self, DbConnection};
 use crate::error::ApiError;
-use crate::schema::outbox;
+use crate::schema::{member_notices, outbox};
 
 /// Queues a notification. With a `dedupe_key`, a second enqueue of the same key is a no-op
 /// (two instances scheduling the same reminder write it once).
@@ -43,7 +44,8 @@ pub fn try_enqueue<P: Serialize>(
     payload: &P,
     now: NaiveDateTime,
 ) -> Result<bool, ApiError> {
-    let payload = serde_json::to_string(payload).map_err(ApiError::unexpected)?;
+    let value = serde_json::to_value(payload).map_err(ApiError::unexpected)?;
+    let payload = value.to_string();
     let inserted = db::may_conflict(conn, |conn| {
         diesel::insert_into(outbox::table)
             .values((
@@ -56,10 +58,14 @@ pub fn try_enqueue<P: Serialize>(
                 outbox::next_attempt_at.eq(now),
                 outbox::created_at.eq(now),
             ))
-            .execute(conn)
+            .returning(outbox::id)
+            .get_result::<i64>(conn)
     });
     match inserted {
-        Ok(_) => Ok(true),
+        Ok(id) => {
+            record_notices(conn, committee_id, id, kind, &value, now)?;
+            Ok(true)
+        }
         Err(diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _))
             if dedupe_key.is_some() =>
         {
@@ -67,4 +73,39 @@ pub fn try_enqueue<P: Serialize>(
         }
         Err(e) => Err(e.into()),
     }
+}
+
+/// The members a notification names: its `member_id`, or each of its `member_ids`.
+pub fn recipients(payload: &serde_json::Value) -> Vec<i64> {
+    let mut ids: Vec<i64> = payload["member_id"].as_i64().into_iter().collect();
+    if let Some(list) = payload["member_ids"].as_array() {
+        ids.extend(list.iter().filter_map(serde_json::Value::as_i64));
+    }
+    ids.sort_unstable();
+    ids.dedup();
+    ids
+}
+
+/// Each named member's notice of the notification (the member pages' 消息), in the same
+/// transaction: a member learns of every change there even where no webhook is configured.
+fn record_notices(
+    conn: &mut DbConnection,
+    committee_id: i64,
+    outbox_id: i64,
+    kind: &str,
+    payload: &serde_json::Value,
+    now: chrono::NaiveDateTime,
+) -> Result<(), ApiError> {
+    for member_id in recipients(payload) {
+        diesel::insert_into(member_notices::table)
+            .values((
+                member_notices::committee_id.eq(committee_id),
+                member_notices::member_id.eq(member_id),
+                member_notices::outbox_id.eq(outbox_id),
+                member_notices::kind.eq(kind),
+                member_notices::created_at.eq(now),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
 }

@@ -46,24 +46,38 @@ async fn create_feed(
     req: HttpRequest,
     pool: web::Data<DbPool>,
 ) -> Result<HttpResponse, ApiError> {
+    let token =
+        db::transaction(&pool, move |conn| replace_feed(conn, user.committee_id, user.member_id, clock.now_naive()))
+            .await?;
+    Ok(HttpResponse::Created().json(feed_links(crate::public_url::BaseUrl::of(&req).as_str(), &token)))
+}
+
+/// Creates (or replaces) the member's calendar feed: the new secret token, shown once; any
+/// earlier URL stops working. Runs inside the caller's transaction.
+pub fn replace_feed(
+    conn: &mut DbConnection,
+    committee_id: i64,
+    member_id: i64,
+    now: chrono::NaiveDateTime,
+) -> Result<String, ApiError> {
     let token = random_token();
-    let hash = sha256_hex(&token);
-    db::transaction(&pool, move |conn| {
-        diesel::delete(calendar_feeds::table.filter(calendar_feeds::member_id.eq(user.member_id))).execute(conn)?;
-        diesel::insert_into(calendar_feeds::table)
-            .values((
-                calendar_feeds::member_id.eq(user.member_id),
-                calendar_feeds::committee_id.eq(user.committee_id),
-                calendar_feeds::token_hash.eq(hash),
-                calendar_feeds::created_at.eq(clock.now_naive()),
-            ))
-            .execute(conn)?;
-        Ok(())
-    })
-    .await?;
-    let url = format!("{}/ical/{token}.ics", crate::public_url::BaseUrl::of(&req));
+    diesel::delete(calendar_feeds::table.filter(calendar_feeds::member_id.eq(member_id))).execute(conn)?;
+    diesel::insert_into(calendar_feeds::table)
+        .values((
+            calendar_feeds::member_id.eq(member_id),
+            calendar_feeds::committee_id.eq(committee_id),
+            calendar_feeds::token_hash.eq(sha256_hex(&token)),
+            calendar_feeds::created_at.eq(now),
+        ))
+        .execute(conn)?;
+    Ok(token)
+}
+
+/// The feed's URLs under `base`: `https://…/ical/{token}.ics` and its `webcal://` form.
+pub fn feed_links(base: &str, token: &str) -> FeedLink {
+    let url = format!("{base}/ical/{token}.ics");
     let webcal_url = url.replacen("https://", "webcal://", 1).replacen("http://", "webcal://", 1);
-    Ok(HttpResponse::Created().json(FeedLink { url, webcal_url }))
+    FeedLink { url, webcal_url }
 }
 
 /// Revoke your calendar-feed URL.

@@ -8,13 +8,13 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::changes::{self, AssignmentChange};
 use super::store;
-use super::views::{self, RosterView, SHIFT_COLUMNS, ShiftRow, ShiftView};
+use super::views::{self, Duty, RosterView, SHIFT_COLUMNS, ShiftRow, ShiftView};
 use crate::auth::{AuthUser, Coordinator, VenueScope};
 use crate::clock::Clock;
 use crate::db::{self, DbConnection, DbPool};
 use crate::error::{ApiError, Problem};
 use crate::pagination::{Page, PageParams};
-use crate::schema::{assignments, rosters, shifts, venues};
+use crate::schema::{assignments, shifts, venues};
 
 pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(generate_roster)
@@ -302,26 +302,6 @@ pub struct DutyWindow {
     pub to: Option<NaiveDate>,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
-pub struct Duty {
-    pub assignment_id: i64,
-    pub shift_id: i64,
-    pub venue_id: i64,
-    pub venue_name: String,
-    pub date: NaiveDate,
-    #[schema(value_type = String, example = "08:30:00")]
-    pub start_time: chrono::NaiveTime,
-    #[schema(value_type = String, example = "12:00:00")]
-    pub end_time: chrono::NaiveTime,
-    pub starts_at: chrono::DateTime<chrono::Utc>,
-    pub ends_at: chrono::DateTime<chrono::Utc>,
-    /// `lead` or `member`.
-    pub role: String,
-    pub reason: String,
-    /// Everyone on the shift, you included.
-    pub team: Vec<views::AssignmentView>,
-}
-
 /// The signed-in member's published duties, soonest first.
 #[utoipa::path(
     tag = "rosters",
@@ -344,35 +324,7 @@ async fn my_duties(
         if to < from || (to - from).num_days() > MAX_PERIOD_DAYS {
             return Err(ApiError::field("to", "out_of_range", "must be on or after `from`, within a year"));
         }
-        let rows: Vec<(i64, i64, String, String, ShiftRow)> = assignments::table
-            .inner_join(shifts::table.inner_join(rosters::table).inner_join(venues::table))
-            .filter(assignments::committee_id.eq(user.committee_id))
-            .filter(assignments::member_id.eq(user.member_id))
-            .filter(assignments::removed_at.is_null())
-            .filter(rosters::status.eq("published"))
-            .filter(shifts::local_date.between(from, to))
-            .order((shifts::starts_at, shifts::id))
-            .select((assignments::id, shifts::id, assignments::role, assignments::reason, SHIFT_COLUMNS))
-            .load(conn)?;
-        let ids: Vec<i64> = rows.iter().map(|r| r.1).collect();
-        let mut teams = views::assignments_of(conn, &ids)?;
-        Ok(rows
-            .into_iter()
-            .map(|(assignment_id, shift_id, role, reason, s)| Duty {
-                assignment_id,
-                shift_id,
-                venue_id: s.venue_id,
-                venue_name: s.venue_name,
-                date: s.local_date,
-                start_time: s.start_time,
-                end_time: s.end_time,
-                starts_at: s.starts_at.and_utc(),
-                ends_at: s.ends_at.and_utc(),
-                role,
-                reason,
-                team: teams.remove(&shift_id).unwrap_or_default(),
-            })
-            .collect::<Vec<_>>())
+        views::member_duties(conn, user.committee_id, user.member_id, from, to)
     })
     .await?;
     Ok(web::Json(duties))

@@ -136,86 +136,90 @@ async fn create_swap(
     body: web::Json<CreateSwap>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
+    let view = db::transaction(&pool, move |conn| offer_swap(conn, &user, &body, clock.now_naive())).await?;
+    Ok(HttpResponse::Created().json(view))
+}
+
+/// Offers one of the member's own upcoming duties to a named colleague of its pool, or to the
+/// pool (`to_member_id` absent), with its notification and audit record. Shared by the API
+/// and the member pages; runs inside the caller's transaction.
+pub fn offer_swap(
+    conn: &mut DbConnection,
+    user: &AuthUser,
+    body: &CreateSwap,
+    now: chrono::NaiveDateTime,
+) -> Result<SwapView, ApiError> {
     if body.note.chars().count() > 200 {
         return Err(ApiError::field("note", "too_long", "must be at most 200 characters"));
     }
-    let view = db::transaction(&pool, move |conn| {
-        let (owner, shift_id, _) = assignment_shift(conn, user.committee_id, body.assignment_id)?;
-        if owner != user.member_id {
-            return Err(ApiError::forbidden().with_detail("you can only offer your own duties"));
-        }
-        let ctx = changes::shift_context(conn, user.committee_id, shift_id)?;
-        if ctx.starts_at <= clock.now_naive() {
-            return Err(ApiError::new(ErrorCode::InvalidTransition).with_detail("the duty has started"));
-        }
-        if let Some(to) = body.to_member_id {
-            let known: Option<i64> = members::table
-                .filter(members::committee_id.eq(user.committee_id).and(members::id.eq(to)))
-                .select(members::id)
-                .first(conn)
-                .optional()?;
-            if to == user.member_id {
-                return Err(ApiError::field("to_member_id", "swap_to_self", "offer the duty to a colleague"));
-            }
-            if known.is_none() {
-                return Err(ApiError::field("to_member_id", "unknown_member", "not a colleague of this committee"));
-            }
-            if !store::in_pool_of_shift(conn, shift_id, to)? {
-                return Err(ApiError::field(
-                    "to_member_id",
-                    "not_eligible",
-                    "the colleague is not in this duty's pool",
-                ));
-            }
-        }
-        let open: Option<i64> = swap_requests::table
-            .filter(swap_requests::assignment_id.eq(body.assignment_id))
-            .filter(swap_requests::status.eq_any(["offered", "accepted"]))
-            .select(swap_requests::id)
+    let (owner, shift_id, _) = assignment_shift(conn, user.committee_id, body.assignment_id)?;
+    if owner != user.member_id {
+        return Err(ApiError::forbidden().with_detail("you can only offer your own duties"));
+    }
+    let ctx = changes::shift_context(conn, user.committee_id, shift_id)?;
+    if ctx.starts_at <= now {
+        return Err(ApiError::new(ErrorCode::InvalidTransition).with_detail("the duty has started"));
+    }
+    if let Some(to) = body.to_member_id {
+        let known: Option<i64> = members::table
+            .filter(members::committee_id.eq(user.committee_id).and(members::id.eq(to)))
+            .select(members::id)
             .first(conn)
             .optional()?;
-        if let Some(open) = open {
-            return Err(
-                ApiError::new(ErrorCode::InvalidTransition).with_detail(format!("swap request {open} is already open"))
-            );
+        if to == user.member_id {
+            return Err(ApiError::field("to_member_id", "swap_to_self", "offer the duty to a colleague"));
         }
-        let now = clock.now_naive();
-        let id: i64 = diesel::insert_into(swap_requests::table)
-            .values((
-                swap_requests::committee_id.eq(user.committee_id),
-                swap_requests::assignment_id.eq(body.assignment_id),
-                swap_requests::from_member_id.eq(user.member_id),
-                swap_requests::to_member_id.eq(body.to_member_id),
-                swap_requests::status.eq("offered"),
-                swap_requests::note.eq(&body.note),
-                swap_requests::created_at.eq(now),
-                swap_requests::updated_at.eq(now),
-            ))
-            .returning(swap_requests::id)
-            .get_result(conn)?;
-        crate::outbox::enqueue(
-            conn,
-            user.committee_id,
-            "swap.offered",
-            None,
-            &serde_json::json!({ "swap_request_id": id, "from_member_id": user.member_id,
-                                 "member_id": body.to_member_id, "shift_id": shift_id, "date": ctx.date }),
-            now,
-        )?;
-        crate::audit::record(
-            conn,
-            user.committee_id,
-            Some(user.member_id),
-            "swap.offered",
-            "swap_request",
-            Some(id),
-            "",
-            now,
-        )?;
-        swap(conn, user.committee_id, id)
-    })
-    .await?;
-    Ok(HttpResponse::Created().json(view))
+        if known.is_none() {
+            return Err(ApiError::field("to_member_id", "unknown_member", "not a colleague of this committee"));
+        }
+        if !store::in_pool_of_shift(conn, shift_id, to)? {
+            return Err(ApiError::field("to_member_id", "not_eligible", "the colleague is not in this duty's pool"));
+        }
+    }
+    let open: Option<i64> = swap_requests::table
+        .filter(swap_requests::assignment_id.eq(body.assignment_id))
+        .filter(swap_requests::status.eq_any(["offered", "accepted"]))
+        .select(swap_requests::id)
+        .first(conn)
+        .optional()?;
+    if let Some(open) = open {
+        return Err(
+            ApiError::new(ErrorCode::InvalidTransition).with_detail(format!("swap request {open} is already open"))
+        );
+    }
+    let id: i64 = diesel::insert_into(swap_requests::table)
+        .values((
+            swap_requests::committee_id.eq(user.committee_id),
+            swap_requests::assignment_id.eq(body.assignment_id),
+            swap_requests::from_member_id.eq(user.member_id),
+            swap_requests::to_member_id.eq(body.to_member_id),
+            swap_requests::status.eq("offered"),
+            swap_requests::note.eq(&body.note),
+            swap_requests::created_at.eq(now),
+            swap_requests::updated_at.eq(now),
+        ))
+        .returning(swap_requests::id)
+        .get_result(conn)?;
+    crate::outbox::enqueue(
+        conn,
+        user.committee_id,
+        "swap.offered",
+        None,
+        &serde_json::json!({ "swap_request_id": id, "from_member_id": user.member_id,
+                             "member_id": body.to_member_id, "shift_id": shift_id, "date": ctx.date }),
+        now,
+    )?;
+    crate::audit::record(
+        conn,
+        user.committee_id,
+        Some(user.member_id),
+        "swap.offered",
+        "swap_request",
+        Some(id),
+        "",
+        now,
+    )?;
+    swap(conn, user.committee_id, id)
 }
 
 /// Swap requests you are part of (members), or within your venues (coordinators); open
@@ -223,31 +227,41 @@ async fn create_swap(
 #[utoipa::path(tag = "rosters", responses((status = 200, body = Vec<SwapView>)), security(("bearer" = [])))]
 #[get("/swap-requests")]
 async fn list_swaps(user: AuthUser, pool: web::Data<DbPool>) -> Result<web::Json<Vec<SwapView>>, ApiError> {
-    let views = db::run(&pool, move |conn| {
-        let scope = load_scope(conn, &user)?;
-        let home: Option<i64> = members::table.find(user.member_id).select(members::home_venue_id).first(conn)?;
-        let rows: Vec<(SwapView, i64, Option<i64>, bool)> = swap_requests::table
-            .inner_join(assignments::table.inner_join(shifts::table.inner_join(shift_templates::table)))
-            .filter(swap_requests::committee_id.eq(user.committee_id))
-            .order(swap_requests::id.desc())
-            .limit(500)
-            .select((SWAP_COLUMNS, shifts::venue_id, shift_templates::pool_venue_id, shift_templates::include_roving))
-            .load(conn)?;
-        let me = Some(user.member_id);
-        Ok(rows
-            .into_iter()
-            .filter(|(s, venue, pool_venue, roving)| {
-                s.from_member_id == user.member_id
-                    || s.to_member_id == me
-                    || s.accepted_by == me
-                    || (s.to_member_id.is_none() && s.status == "offered" && store::in_pool(*pool_venue, *roving, home))
-                    || (user.roles.can_coordinate() && scope.includes(*venue))
-            })
-            .map(|(s, ..)| s)
-            .collect::<Vec<_>>())
-    })
-    .await?;
+    let views = db::run(&pool, move |conn| visible_swaps(conn, &user, true)).await?;
     Ok(web::Json(views))
+}
+
+/// The swap requests the member is part of (offered, asked, accepted) and open pool offers of
+/// a pool they are in, newest first (the latest 500). Another member's requests are not among
+/// them. The member pages list these.
+pub fn member_swaps(conn: &mut DbConnection, user: &AuthUser) -> Result<Vec<SwapView>, ApiError> {
+    visible_swaps(conn, user, false)
+}
+
+/// [`member_swaps`], and with `coordinated` those within the venues a coordinator
+/// coordinates (`GET /api/v1/swap-requests`).
+fn visible_swaps(conn: &mut DbConnection, user: &AuthUser, coordinated: bool) -> Result<Vec<SwapView>, ApiError> {
+    let scope = load_scope(conn, user)?;
+    let home: Option<i64> = members::table.find(user.member_id).select(members::home_venue_id).first(conn)?;
+    let rows: Vec<(SwapView, i64, Option<i64>, bool)> = swap_requests::table
+        .inner_join(assignments::table.inner_join(shifts::table.inner_join(shift_templates::table)))
+        .filter(swap_requests::committee_id.eq(user.committee_id))
+        .order(swap_requests::id.desc())
+        .limit(500)
+        .select((SWAP_COLUMNS, shifts::venue_id, shift_templates::pool_venue_id, shift_templates::include_roving))
+        .load(conn)?;
+    let me = Some(user.member_id);
+    Ok(rows
+        .into_iter()
+        .filter(|(s, venue, pool_venue, roving)| {
+            s.from_member_id == user.member_id
+                || s.to_member_id == me
+                || s.accepted_by == me
+                || (s.to_member_id.is_none() && s.status == "offered" && store::in_pool(*pool_venue, *roving, home))
+                || (coordinated && user.roles.can_coordinate() && scope.includes(*venue))
+        })
+        .map(|(s, ..)| s)
+        .collect())
 }
 
 /// `accept` (the colleague, or anyone for a pool offer), `approve` / `reject` (a coordinator
@@ -529,6 +543,18 @@ async fn create_leave(
     body: web::Json<CreateLeave>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
+    let view = db::transaction(&pool, move |conn| ask_leave(conn, &user, &body, clock.now_naive())).await?;
+    Ok(HttpResponse::Created().json(view))
+}
+
+/// The member asks for leave over `[date_from, date_to]` (at most 93 days) with a reason,
+/// audited. Shared by the API and the member pages; runs inside the caller's transaction.
+pub fn ask_leave(
+    conn: &mut DbConnection,
+    user: &AuthUser,
+    body: &CreateLeave,
+    now: chrono::NaiveDateTime,
+) -> Result<LeaveView, ApiError> {
     if body.date_to < body.date_from || (body.date_to - body.date_from).num_days() > 92 {
         return Err(ApiError::field(
             "date_to",
@@ -539,60 +565,64 @@ async fn create_leave(
     if body.reason.chars().count() > 200 {
         return Err(ApiError::field("reason", "too_long", "must be at most 200 characters"));
     }
-    let view = db::transaction(&pool, move |conn| {
-        let now = clock.now_naive();
-        let id: i64 = diesel::insert_into(leave_requests::table)
-            .values((
-                leave_requests::committee_id.eq(user.committee_id),
-                leave_requests::member_id.eq(user.member_id),
-                leave_requests::date_from.eq(body.date_from),
-                leave_requests::date_to.eq(body.date_to),
-                leave_requests::reason.eq(&body.reason),
-                leave_requests::status.eq("pending"),
-                leave_requests::created_at.eq(now),
-                leave_requests::updated_at.eq(now),
-            ))
-            .returning(leave_requests::id)
-            .get_result(conn)?;
-        crate::audit::record(
-            conn,
-            user.committee_id,
-            Some(user.member_id),
-            "leave.requested",
-            "leave_request",
-            Some(id),
-            "",
-            now,
-        )?;
-        leave(conn, user.committee_id, id)
-    })
-    .await?;
-    Ok(HttpResponse::Created().json(view))
+    let id: i64 = diesel::insert_into(leave_requests::table)
+        .values((
+            leave_requests::committee_id.eq(user.committee_id),
+            leave_requests::member_id.eq(user.member_id),
+            leave_requests::date_from.eq(body.date_from),
+            leave_requests::date_to.eq(body.date_to),
+            leave_requests::reason.eq(&body.reason),
+            leave_requests::status.eq("pending"),
+            leave_requests::created_at.eq(now),
+            leave_requests::updated_at.eq(now),
+        ))
+        .returning(leave_requests::id)
+        .get_result(conn)?;
+    crate::audit::record(
+        conn,
+        user.committee_id,
+        Some(user.member_id),
+        "leave.requested",
+        "leave_request",
+        Some(id),
+        "",
+        now,
+    )?;
+    leave(conn, user.committee_id, id)
 }
 
 /// Your leave requests (members), or those of members in your venues (coordinators).
 #[utoipa::path(tag = "rosters", responses((status = 200, body = Vec<LeaveView>)), security(("bearer" = [])))]
 #[get("/leave-requests")]
 async fn list_leave(user: AuthUser, pool: web::Data<DbPool>) -> Result<web::Json<Vec<LeaveView>>, ApiError> {
-    let views = db::run(&pool, move |conn| {
-        let scope = load_scope(conn, &user)?;
-        let rows: Vec<(LeaveView, Option<i64>)> = leave_requests::table
-            .inner_join(members::table)
-            .filter(leave_requests::committee_id.eq(user.committee_id))
-            .order(leave_requests::id.desc())
-            .limit(500)
-            .select((LEAVE_COLUMNS, members::home_venue_id))
-            .load(conn)?;
-        Ok(rows
-            .into_iter()
-            .filter(|(l, home)| {
-                l.member_id == user.member_id || (user.roles.can_coordinate() && home.is_none_or(|v| scope.includes(v)))
-            })
-            .map(|(l, _)| l)
-            .collect::<Vec<_>>())
-    })
-    .await?;
+    let views = db::run(&pool, move |conn| visible_leave(conn, &user, true)).await?;
     Ok(web::Json(views))
+}
+
+/// The member's own leave requests, newest first (the latest 500): the member pages list these.
+pub fn member_leave(conn: &mut DbConnection, user: &AuthUser) -> Result<Vec<LeaveView>, ApiError> {
+    visible_leave(conn, user, false)
+}
+
+/// [`member_leave`], and with `coordinated` those of the members of the venues a coordinator
+/// coordinates (`GET /api/v1/leave-requests`).
+fn visible_leave(conn: &mut DbConnection, user: &AuthUser, coordinated: bool) -> Result<Vec<LeaveView>, ApiError> {
+    let scope = load_scope(conn, user)?;
+    let rows: Vec<(LeaveView, Option<i64>)> = leave_requests::table
+        .inner_join(members::table)
+        .filter(leave_requests::committee_id.eq(user.committee_id))
+        .order(leave_requests::id.desc())
+        .limit(500)
+        .select((LEAVE_COLUMNS, members::home_venue_id))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .filter(|(l, home)| {
+            l.member_id == user.member_id
+                || (coordinated && user.roles.can_coordinate() && home.is_none_or(|v| scope.includes(v)))
+        })
+        .map(|(l, _)| l)
+        .collect())
 }
 
 #[derive(Debug, Serialize, ToSchema)]

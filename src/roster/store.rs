@@ -254,3 +254,30 @@ pub fn planned_shifts(conn: &mut DbConnection, roster_id: i64) -> Result<Vec<sup
         })
         .collect())
 }
+
+/// The colleagues (active members of the committee, by name) in the pool of a shift's
+/// template — those a duty may be offered to — except `except`.
+pub fn pool_colleagues(
+    conn: &mut DbConnection,
+    committee_id: i64,
+    shift_id: i64,
+    except: i64,
+) -> Result<Vec<(i64, String)>, ApiError> {
+    let (pool_venue, include_roving): (Option<i64>, bool) = shifts::table
+        .inner_join(shift_templates::table)
+        .filter(shifts::id.eq(shift_id))
+        .select((shift_templates::pool_venue_id, shift_templates::include_roving))
+        .first(conn)?;
+    let people: Vec<(i64, String, Option<i64>, String)> = members::table
+        .filter(members::committee_id.eq(committee_id))
+        .filter(members::active.eq(true))
+        .filter(members::id.ne(except))
+        .order((members::name, members::id))
+        .select((members::id, members::name, members::home_venue_id, members::roles))
+        .load(conn)?;
+    Ok(people
+        .into_iter()
+        .filter(|(_, _, home, roles)| roles.contains("member") && in_pool(pool_venue, include_roving, *home))
+        .map(|(id, name, ..)| (id, name))
+        .collect())
+}

@@ -323,3 +323,98 @@ pub fn roster_view(
         shifts: shift_views(conn, rows)?,
     })
 }
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Duty {
+    pub assignment_id: i64,
+    pub shift_id: i64,
+    pub venue_id: i64,
+    pub venue_name: String,
+    pub date: NaiveDate,
+    #[schema(value_type = String, example = "08:30:00")]
+    pub start_time: chrono::NaiveTime,
+    #[schema(value_type = String, example = "12:00:00")]
+    pub end_time: chrono::NaiveTime,
+    pub starts_at: chrono::DateTime<chrono::Utc>,
+    pub ends_at: chrono::DateTime<chrono::Utc>,
+    /// `lead` or `member`.
+    pub role: String,
+    pub reason: String,
+    /// Everyone on the shift, you included.
+    pub team: Vec<AssignmentView>,
+}
+
+/// The member's published duties whose local date is in `[from, to]`, soonest first, each
+/// with its team. `GET /api/v1/me/duties` and the member pages' 首页.
+pub fn member_duties(
+    conn: &mut DbConnection,
+    committee_id: i64,
+    member_id: i64,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<Vec<Duty>, ApiError> {
+    let rows: Vec<(i64, i64, String, String, ShiftRow)> = assignments::table
+        .inner_join(shifts::table.inner_join(rosters::table).inner_join(venues::table))
+        .filter(assignments::committee_id.eq(committee_id))
+        .filter(assignments::member_id.eq(member_id))
+        .filter(assignments::removed_at.is_null())
+        .filter(rosters::status.eq("published"))
+        .filter(shifts::local_date.between(from, to))
+        .order((shifts::starts_at, shifts::id))
+        .select((assignments::id, shifts::id, assignments::role, assignments::reason, SHIFT_COLUMNS))
+        .load(conn)?;
+    let ids: Vec<i64> = rows.iter().map(|r| r.1).collect();
+    let mut teams = assignments_of(conn, &ids)?;
+    Ok(rows
+        .into_iter()
+        .map(|(assignment_id, shift_id, role, reason, s)| Duty {
+            assignment_id,
+            shift_id,
+            venue_id: s.venue_id,
+            venue_name: s.venue_name,
+            date: s.local_date,
+            start_time: s.start_time,
+            end_time: s.end_time,
+            starts_at: s.starts_at.and_utc(),
+            ends_at: s.ends_at.and_utc(),
+            role,
+            reason,
+            team: teams.remove(&shift_id).unwrap_or_default(),
+        })
+        .collect())
+}
+
+/// Where and when a duty is and whose it is, for naming it in a list of requests.
+pub struct DutyLabel {
+    pub member_id: i64,
+    pub member_name: String,
+    pub venue_name: String,
+    pub date: NaiveDate,
+    pub start_time: NaiveTime,
+    pub end_time: NaiveTime,
+}
+
+/// The duties (by assignment id, removed ones too) a list of swap requests is about.
+pub fn duty_labels(conn: &mut DbConnection, assignment_ids: &[i64]) -> Result<BTreeMap<i64, DutyLabel>, ApiError> {
+    let mut labels = BTreeMap::new();
+    for chunk in assignment_ids.chunks(500) {
+        let rows: Vec<(i64, i64, String, String, NaiveDate, NaiveTime, NaiveTime)> = assignments::table
+            .inner_join(members::table)
+            .inner_join(shifts::table.inner_join(venues::table))
+            .filter(assignments::id.eq_any(chunk))
+            .select((
+                assignments::id,
+                assignments::member_id,
+                members::name,
+                venues::name,
+                shifts::local_date,
+                shifts::start_time,
+                shifts::end_time,
+            ))
+            .load(conn)?;
+        for (id, member_id, member_name, venue_name, date, start_time, end_time) in rows {
+            labels.insert(id, DutyLabel { member_id, member_name, venue_name, date, start_time, end_time });
+        }
+    }
+    Ok(labels)
+}

@@ -102,3 +102,16 @@ pub fn existing_ids(conn: &mut DbConnection, committee_id: i64, ids: &[i64]) -> 
 pub fn ids_by_code(conn: &mut DbConnection, committee_id: i64) -> Result<Vec<(String, i64)>, ApiError> {
     Ok(venues::table.filter(venues::committee_id.eq(committee_id)).select((venues::code, venues::id)).load(conn)?)
 }
+
+/// Each venue's township (where it is), by id.
+pub fn townships(
+    conn: &mut DbConnection,
+    committee_id: i64,
+) -> Result<std::collections::BTreeMap<i64, Option<String>>, ApiError> {
+    Ok(venues::table
+        .filter(venues::committee_id.eq(committee_id))
+        .select((venues::id, venues::township))
+        .load::<(i64, Option<String>)>(conn)?
+        .into_iter()
+        .collect())
+}

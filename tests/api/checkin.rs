@@ -164,7 +164,8 @@ async fn a_code_read_back_from_the_png_checks_in_once() {
     let grids = prepared.detect_grids();
     assert_eq!(grids.len(), 1);
     let (_, decoded) = grids[0].decode().unwrap();
-    assert!(decoded.starts_with("ZB1.scan-a."), "{decoded}");
+    // The QR holds the member pages' address of the code; the API takes it as the payload.
+    assert!(decoded.starts_with(&format!("{}/m/c/ZB1.scan-a.", app.address)), "{decoded}");
 
     let n = nonce();
     let first = scan_with(&app, &s.member_token, &decoded, &n, None).await;
@@ -268,7 +269,7 @@ async fn poster_codes_need_the_phone_inside_the_radius() {
         .unwrap();
     let mut prepared = rqrr::PreparedImage::prepare(image::load_from_memory(&poster).unwrap().to_luma8());
     let (_, payload) = prepared.detect_grids()[0].decode().unwrap();
-    assert!(payload.starts_with("ZBP1.scan-a."));
+    assert!(payload.starts_with(&format!("{}/m/c/ZBP1.scan-a.", app.address)), "{payload}");
 
     assert_eq!(scan(&app, &s.member_token, &payload, None).await["outcome"], "outside_geofence");
     let far = scan(&app, &s.member_token, &payload, Some((27.6717, 120.5650))).await; // ~1.1 km

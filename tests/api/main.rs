@@ -17,6 +17,7 @@ mod helpers;
 mod instances;
 mod instants;
 mod items;
+mod member_pages;
 mod members;
 mod migrations;
 mod outbox;

@@ -576,6 +576,9 @@ async fn the_background_worker_delivers_when_enabled() {
     let db = crate::helpers::TestDatabase::create();
     let mut settings = crate::helpers::test_settings(&db.url);
     settings.worker_enabled = true;
+    // June: the committee (which has no holiday calendar) is owed the current year's notice
+    // only, not yet next year's.
+    settings.clock = zhiban::clock::Clock::starting_at("2026-06-15T02:00:00Z".parse().unwrap());
     let receiver = Receiver::start().await;
     let (location, url) = (settings.database.clone(), receiver.url.clone());
     let pool = tokio::task::spawn_blocking(move || {
@@ -609,7 +612,7 @@ async fn the_background_worker_delivers_when_enabled() {
             "test.ping",
             None,
             &json!({}),
-            chrono::Utc::now().naive_utc(),
+            "2026-06-15T02:00:00Z".parse::<chrono::DateTime<chrono::Utc>>().unwrap().naive_utc(),
         )
         .unwrap();
         drop(conn);
@@ -622,11 +625,14 @@ async fn the_background_worker_delivers_when_enabled() {
     tokio::spawn(app.run_until_stopped());
     // The loop's first round runs at start; wait for it (bounded), asserting on the outcome only.
     for _ in 0..300 {
-        if !receiver.delivered_ids().is_empty() {
+        if receiver.delivered_ids().len() >= 2 {
             break;
         }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
-    assert_eq!(receiver.delivered_ids().len(), 1, "the background worker delivered the notification");
+    let mut kinds: Vec<String> =
+        receiver.all().iter().filter(|r| r.answered == 200).map(|r| r.headers["x-zhiban-event"].clone()).collect();
+    kinds.sort();
+    assert_eq!(kinds, ["calendar.missing", "test.ping"], "the background worker queued and delivered");
     drop(db);
 }

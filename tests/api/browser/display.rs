@@ -48,7 +48,7 @@ async fn the_display_page_shows_a_readable_code_and_reloads_itself_with_the_next
         // The tablet opens the link the admin was given.
         b.goto(device["display_url"].as_str().unwrap()).await;
         assert_eq!(b.text("h1").await, "萧江镇委员工作室");
-        assert!(b.page_text().await.contains("委员请用值班App扫码签到"));
+        assert!(b.page_text().await.contains("委员请用手机扫码签到"));
         assert!(b.is_visible("#qr svg").await, "the QR code is on the screen");
         let (_, _, width, height) = b.find("#qr svg").await.rectangle().await.unwrap();
         assert!(width >= 200.0 && height >= 200.0, "a QR code big enough to scan: {width}×{height}");
@@ -61,7 +61,8 @@ async fn the_display_page_shows_a_readable_code_and_reloads_itself_with_the_next
 
         // What a phone reads off the screen is the page's current code, and it checks in.
         let first = qr_on_screen(b, "02-qr").await;
-        assert!(first.starts_with("ZB1.screen-a."), "{first}");
+        // The QR holds the member pages' address, so a phone's camera opens the check-in.
+        assert!(first.starts_with(&format!("{}/m/c/ZB1.screen-a.", app.address)), "{first}");
         assert_eq!(b.find("#qr").await.attr("data-payload").await.unwrap().as_deref(), Some(first.as_str()));
         let scan = app
             .post(

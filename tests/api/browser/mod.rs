@@ -8,6 +8,7 @@
 mod console;
 mod display;
 pub mod driver;
+mod member;
 mod resident;
 
 pub use driver::{Browser, DESKTOP, PHONE, TABLET, run};

@@ -1,0 +1,2 @@
+DROP TABLE member_notices;
+DROP TABLE member_sessions;

@@ -1,0 +1,77 @@
+//! Each member's notices: the outbox's notifications that name them (written with each
+//! notification by [`super::try_enqueue`]), read or unread — the member pages' 消息.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use crate::db::DbConnection;
+use crate::error::ApiError;
+use crate::schema::{member_notices, outbox};
+
+pub struct Notice {
+    pub id: i64,
+    pub kind: String,
+    /// The notification's payload, as the webhook receives it.
+    pub payload: serde_json::Value,
+    pub created_at: NaiveDateTime,
+    pub read_at: Option<NaiveDateTime>,
+}
+
+type Row = (i64, String, String, NaiveDateTime, Option<NaiveDateTime>);
+
+fn notice((id, kind, payload, created_at, read_at): Row) -> Notice {
+    Notice { id, kind, payload: serde_json::from_str(&payload).unwrap_or_default(), created_at, read_at }
+}
+
+/// The member's latest `limit` notices, newest first.
+pub fn list(conn: &mut DbConnection, member_id: i64, limit: i64) -> Result<Vec<Notice>, ApiError> {
+    let rows: Vec<Row> = member_notices::table
+        .inner_join(outbox::table)
+        .filter(member_notices::member_id.eq(member_id))
+        .order(member_notices::id.desc())
+        .limit(limit)
+        .select((
+            member_notices::id,
+            member_notices::kind,
+            outbox::payload,
+            member_notices::created_at,
+            member_notices::read_at,
+        ))
+        .load(conn)?;
+    Ok(rows.into_iter().map(notice).collect())
+}
+
+pub fn unread_count(conn: &mut DbConnection, member_id: i64) -> Result<i64, ApiError> {
+    Ok(member_notices::table
+        .filter(member_notices::member_id.eq(member_id).and(member_notices::read_at.is_null()))
+        .count()
+        .get_result(conn)?)
+}
+
+/// Marks one of the member's notices read; another member's is not found.
+pub fn mark_read(conn: &mut DbConnection, member_id: i64, id: i64, now: NaiveDateTime) -> Result<Notice, ApiError> {
+    let row: Row = member_notices::table
+        .inner_join(outbox::table)
+        .filter(member_notices::id.eq(id).and(member_notices::member_id.eq(member_id)))
+        .select((
+            member_notices::id,
+            member_notices::kind,
+            outbox::payload,
+            member_notices::created_at,
+            member_notices::read_at,
+        ))
+        .first(conn)?;
+    diesel::update(member_notices::table.find(id).filter(member_notices::read_at.is_null()))
+        .set(member_notices::read_at.eq(now))
+        .execute(conn)?;
+    Ok(notice(row))
+}
+
+pub fn mark_all_read(conn: &mut DbConnection, member_id: i64, now: NaiveDateTime) -> Result<(), ApiError> {
+    diesel::update(
+        member_notices::table.filter(member_notices::member_id.eq(member_id).and(member_notices::read_at.is_null())),
+    )
+    .set(member_notices::read_at.eq(now))
+    .execute(conn)?;
+    Ok(())
+}
