@@ -5,7 +5,7 @@
 use reqwest::redirect::Policy;
 use serde_json::{Value, json};
 
-use crate::helpers::{PASSWORD, TestApp, november_2026, spawn_app, spawn_app_at};
+use crate::helpers::{PASSWORD, TestApp, november_2026, spawn_app_at};
 use crate::items::{opinion, submit_json};
 use crate::requests::{phone_of, published_december, swap_case_at};
 use crate::rosters::County;
@@ -269,7 +269,7 @@ async fn signing_in_gives_a_strict_session_cookie_and_pages_a_strict_policy() {
 
 #[tokio::test]
 async fn a_form_without_the_sessions_csrf_token_changes_nothing() {
-    let app = spawn_app().await;
+    let app = spawn_app_at(november_2026()).await;
     let case = console_case(&app).await;
     let mut console = Console::sign_in(&app, &case.coordinator_phone).await;
     let real = std::mem::replace(&mut console.csrf, "forged".to_owned());
@@ -363,7 +363,7 @@ async fn a_coordinator_sees_and_acts_on_their_own_studios_only() {
 
 #[tokio::test]
 async fn what_residents_wrote_is_shown_as_text_never_as_markup() {
-    let app = spawn_app().await;
+    let app = spawn_app_at(november_2026()).await;
     let case = console_case(&app).await;
     let console = Console::sign_in(&app, &case.coordinator_phone).await;
     let (status, page) = console.get(&format!("/console/items/{}", case.items[0].0)).await;
@@ -406,7 +406,7 @@ async fn a_draft_is_generated_shows_its_shortfalls_and_is_published_from_the_con
 
 #[tokio::test]
 async fn an_item_is_referred_answered_and_closed_from_the_console() {
-    let app = spawn_app().await;
+    let app = spawn_app_at(november_2026()).await;
     let case = console_case(&app).await;
     let res = app
         .post(

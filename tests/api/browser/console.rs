@@ -9,12 +9,12 @@ use serde_json::Value;
 
 use super::{DESKTOP, PHONE, run};
 use crate::console::console_case;
-use crate::helpers::{PASSWORD, november_2026, spawn_app, spawn_app_at};
+use crate::helpers::{PASSWORD, november_2026, spawn_app_at};
 
 #[tokio::test]
 async fn a_coordinator_approves_grades_and_exports_in_the_console() {
     run("console_coordinator", DESKTOP, async |b| {
-        let app = spawn_app().await;
+        let app = spawn_app_at(november_2026()).await;
         let case = console_case(&app).await;
         let admin = &case.k.admin;
 
