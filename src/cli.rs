@@ -145,8 +145,8 @@ async fn demo(settings: Settings) -> anyhow::Result<()> {
          Sign in (phone / password):\n  \
          admin        {admin} / {pw}\n  \
          coordinator  {coord} / {pw}   ({coord_venue})\n  \
-         member       {member} / {pw}   ({member_venue}; on duty at the CPPCC Home from 30 minutes from now:\n  \
-                      its check-in is open, scan the Home display's code)\n\n  \
+         member       {member} / {pw}   ({member_venue})\n  \
+         \x20            on duty at the CPPCC Home 30 minutes from now, check-in open: scan the Home display\n\n  \
          Try:\n  \
          curl -s {base}/api/v1/auth/login -H 'content-type: application/json' \\\n    \
          -d '{{\"phone\":\"{admin}\",\"password\":\"{pw}\"}}'\n  \
