@@ -459,3 +459,65 @@ async fn an_item_is_referred_answered_and_closed_from_the_console() {
     assert_eq!(res.status(), 403);
     assert_eq!(item(&app, &case.k.admin, theirs).await["state"], "received");
 }
+
+/// 节假日: the office enters a year as lines or as the API's JSON, through the same checks as
+/// `PUT /api/v1/calendar/{year}`; a coordinator cannot; a bad line is named in Chinese and
+/// nothing is stored; the banner goes once the year is in.
+#[tokio::test]
+async fn the_office_enters_next_years_calendar_in_the_console() {
+    let app = spawn_app_at(november_2026()).await;
+    let c = app.committee("cal", "62").await;
+    let admin = app.token(&c.admin_phone).await;
+    let official: Value = serde_json::from_str(zhiban::calendar::CHINA_2026_JSON).unwrap();
+    assert_eq!(app.put("/api/v1/calendar/2026", &admin, official).await.status(), 200);
+    let studio = app.venue(&admin, "cal-s", "节日工作室").await;
+    app.member(
+        &admin,
+        json!({ "name": "联络员", "phone": c.phone(1), "roles": ["coordinator"], "coordinator_venue_ids": [studio] }),
+    )
+    .await;
+
+    let office = Console::sign_in(&app, &c.admin_phone).await;
+    // From 1 November, next year's arrangement is asked for on every page.
+    let (status, page) = office.get("/console/calendar").await;
+    assert_eq!(status, 200);
+    assert!(page.contains("2027 年节假日安排尚未设置") && page.contains(r#"value="2027""#), "{page}");
+
+    let coordinator = Console::sign_in(&app, &c.phone(1)).await;
+    assert_eq!(coordinator.get("/console/calendar").await.0, 403);
+    let res = coordinator.post("/console/calendar", &[("year", "2027"), ("holidays", "2027-01-01 元旦")]).await;
+    assert_eq!(res.status(), 403);
+
+    // A bad line: named, nothing stored.
+    let res =
+        office.post("/console/calendar", &[("year", "2027"), ("holidays", "2027-01-01 元旦\n2027-13-01 春节")]).await;
+    assert_eq!(res.status(), 422);
+    let body = res.text().await.unwrap();
+    assert!(body.contains("节假日第 2 行"), "{body}");
+    assert_eq!(app.get("/api/v1/calendar/2027", &admin).await.status(), 404);
+    // An adjusted working day on a weekday is refused by the same rule as the API's.
+    let res = office
+        .post("/console/calendar", &[("year", "2027"), ("holidays", "2027-01-01 元旦"), ("adjusted", "2027-01-04")])
+        .await;
+    assert_eq!(res.status(), 422);
+
+    let res = office
+        .post(
+            "/console/calendar",
+            &[("year", "2027"), ("holidays", "2027-01-01 元旦\n2027-01-02 元旦\n2027-01-03 元旦"), ("adjusted", "")],
+        )
+        .await;
+    assert_eq!(res.status(), 303, "{}", res.text().await.unwrap());
+    let stored: Value = app.get("/api/v1/calendar/2027", &admin).await.json().await.unwrap();
+    assert_eq!(stored["holidays"].as_array().unwrap().len(), 3);
+    let (_, page) = office.get("/console/roster").await;
+    assert!(!page.contains("2027 年节假日安排尚未设置"), "the banner is gone once the year is in");
+
+    // The same JSON the API takes, pasted.
+    let doc =
+        json!({ "year": 2028, "holidays": [{ "date": "2028-01-01", "name": "元旦" }], "adjusted_working_days": [] });
+    let res = office.post("/console/calendar", &[("year", "2028"), ("document", &doc.to_string())]).await;
+    assert_eq!(res.status(), 303);
+    let stored: Value = app.get("/api/v1/calendar/2028", &admin).await.json().await.unwrap();
+    assert_eq!(stored["holidays"][0]["name"], "元旦");
+}

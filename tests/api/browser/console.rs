@@ -119,3 +119,28 @@ async fn the_console_fits_a_phone() {
     })
     .await;
 }
+
+/// The office's 节假日 page on a phone: the banner asks for next year, the form fits the
+/// screen, and a year typed as lines is saved and takes the banner away.
+#[tokio::test]
+async fn the_office_enters_a_holiday_calendar_on_a_phone() {
+    run("console_calendar", PHONE, async |b| {
+        let app = spawn_app_at(november_2026()).await;
+        let c = app.committee("calb", "63").await;
+        b.sign_in_to_console(&app.address, &c.admin_phone, PASSWORD).await;
+        b.goto(&app.url("/console/calendar")).await;
+        b.wait_for_path("/console/calendar").await;
+        assert!(b.exists("#calendar-missing-2026").await, "no calendar at all: this year is asked for");
+        b.assert_fits_viewport().await;
+        b.screenshot("01-calendar").await;
+        b.fill("#year", "2026").await;
+        b.fill("#holidays", "2026-01-01 元旦\n2026-10-01 国庆节").await;
+        b.fill("#adjusted", "2026-10-10").await;
+        b.submit("保存该年安排").await;
+        b.wait_for_path("/console/calendar").await;
+        assert!(b.page_text().await.contains("2026 年节假日安排已保存"));
+        assert!(!b.exists("#calendar-missing-2026").await, "the banner for 2026 is gone");
+        b.screenshot("02-saved").await;
+    })
+    .await;
+}
