@@ -129,11 +129,9 @@ async fn sign_in(req: HttpRequest, pool: web::Data<DbPool>, clock: Clock, form: 
             }
         }
         Err(e) => {
-            let message = match e.code {
-                ErrorCode::InvalidCredentials => "手机号或密码不正确",
-                ErrorCode::AccountInactive => "账号已停用，请联系政协办公室",
-                ErrorCode::Forbidden => "控制台仅供联络员和政协办公室使用，委员请在手机上打开 /m 委员值班页面",
-                ErrorCode::LoginThrottled => "登录失败次数过多，请稍后再试",
+            let message = match (e.code, crate::html::sign_in_refusal_zh(e.code)) {
+                (_, Some(message)) => message,
+                (ErrorCode::Forbidden, None) => "控制台仅供联络员和政协办公室使用，委员请在手机上打开 /m 委员值班页面",
                 _ => return actix_web::ResponseError::error_response(&ConsoleError::Api(e)),
             };
             sign_in_page(&req, e.code.status(), phone, Some(message))

@@ -168,19 +168,8 @@ pub fn close(conn: &mut DbConnection, user: &ConsoleUser) -> Result<(), ApiError
     Ok(())
 }
 
-/// Secure when the browser reached us over TLS (directly or through a proxy that says so).
-fn secure(req: &HttpRequest) -> bool {
-    req.connection_info().scheme() == "https"
-}
-
 pub fn cookie<'a>(req: &HttpRequest, name: &'a str, value: String, max_age: CookieDuration) -> Cookie<'a> {
-    Cookie::build(name, value)
-        .path("/console")
-        .http_only(true)
-        .same_site(SameSite::Strict)
-        .secure(secure(req))
-        .max_age(max_age)
-        .finish()
+    crate::html::cookie(req, "/console", SameSite::Strict, name, value, max_age)
 }
 
 pub fn session_cookie(req: &HttpRequest, token: String) -> Cookie<'static> {

@@ -130,11 +130,8 @@ async fn sign_in(req: HttpRequest, pool: web::Data<DbPool>, clock: Clock, form: 
             }
         }
         Err(e) => {
-            let message = match e.code {
-                ErrorCode::InvalidCredentials => "手机号或密码不正确",
-                ErrorCode::AccountInactive => "账号已停用，请联系政协办公室",
-                ErrorCode::LoginThrottled => "登录失败次数过多，请稍后再试",
-                _ => return actix_web::ResponseError::error_response(&MemberError::Api(e)),
+            let Some(message) = crate::html::sign_in_refusal_zh(e.code) else {
+                return actix_web::ResponseError::error_response(&MemberError::Api(e));
             };
             sign_in_page(&req, e.code.status(), phone, next, Some(message))
         }

@@ -194,19 +194,8 @@ pub fn close(conn: &mut DbConnection, user: &MemberUser) -> Result<(), ApiError>
     Ok(())
 }
 
-/// Secure when the browser reached us over TLS (directly or through a proxy that says so).
-fn secure(req: &HttpRequest) -> bool {
-    req.connection_info().scheme() == "https"
-}
-
 pub fn cookie<'a>(req: &HttpRequest, name: &'a str, value: String, max_age: CookieDuration) -> Cookie<'a> {
-    Cookie::build(name, value)
-        .path("/m")
-        .http_only(true)
-        .same_site(SameSite::Lax)
-        .secure(secure(req))
-        .max_age(max_age)
-        .finish()
+    crate::html::cookie(req, "/m", SameSite::Lax, name, value, max_age)
 }
 
 pub fn session_cookie(req: &HttpRequest, token: String) -> Cookie<'static> {
