@@ -1,11 +1,10 @@
 //! The notification outbox: every notification is a row written in the same transaction as
 //! the change that causes it, so a rolled-back change never notifies anyone. A worker
 //! ([`worker`]) claims due rows in the database and delivers them, signed, to the committee's
-//! webhook; [`reminders`] queues the duty reminders; the admin view lists and retries them.
+//! webhook; `roster::reminders` queues the duty reminders; the admin view lists and retries them.
 
 mod handlers;
 pub mod notices;
-pub mod reminders;
 pub mod worker;
 
 pub use handlers::routes;

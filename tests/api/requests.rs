@@ -129,7 +129,7 @@ async fn swaps_can_be_cancelled_rejected_or_auto_approved() {
     let id = app.post("/api/v1/swap-requests", &giver, pool_offer.clone()).await.json::<Value>().await.unwrap()["id"]
         .clone();
     let open: Value = app.get("/api/v1/swap-requests", &taker).await.json().await.unwrap();
-    assert!(open.as_array().unwrap().iter().any(|s| s["id"] == id), "pool offers are visible to colleagues");
+    assert!(open["items"].as_array().unwrap().iter().any(|s| s["id"] == id), "pool offers are visible to colleagues");
     let cancelled: Value =
         app.post(&format!("/api/v1/swap-requests/{id}/cancel"), &giver, json!({})).await.json().await.unwrap();
     assert_eq!(cancelled["status"], "cancelled");
@@ -145,7 +145,7 @@ async fn swaps_can_be_cancelled_rejected_or_auto_approved() {
         .clone();
     let outsider = app.token(&phone_of(&k, k.members[&k.studios[1]][0])).await;
     let seen: Value = app.get("/api/v1/swap-requests", &outsider).await.json().await.unwrap();
-    assert!(seen.as_array().unwrap().iter().all(|s| s["id"] != id), "another studio does not see the offer");
+    assert!(seen["items"].as_array().unwrap().iter().all(|s| s["id"] != id), "another studio does not see the offer");
     problem(
         app.post(&format!("/api/v1/swap-requests/{id}/accept"), &outsider, json!({})).await,
         409,
@@ -242,7 +242,7 @@ async fn a_full_shift_can_still_be_swapped_and_a_dead_offer_withdrawn() {
     )
     .await;
     let mine: Value = app.get("/api/v1/swap-requests", &taker).await.json().await.unwrap();
-    let dead = mine.as_array().unwrap().iter().find(|s| s["id"] == id).unwrap();
+    let dead = mine["items"].as_array().unwrap().iter().find(|s| s["id"] == id).unwrap();
     assert_eq!(dead["status"], "cancelled", "{dead}");
     let told = cancellations(&app).await;
     assert_eq!(told, vec![(id.as_i64().unwrap(), case.taker)], "the offerer is told; a pool offer has no one else");
@@ -304,7 +304,7 @@ async fn approved_leave_frees_duties_and_proposes_substitutes() {
     assert_eq!(res.status(), 200);
     let decision: Value = res.json().await.unwrap();
     let swaps: Value = app.get("/api/v1/swap-requests", &member).await.json().await.unwrap();
-    let swap = swaps.as_array().unwrap().iter().find(|s| s["id"] == swap_id).unwrap();
+    let swap = swaps["items"].as_array().unwrap().iter().find(|s| s["id"] == swap_id).unwrap();
     assert_eq!(swap["status"], "cancelled");
     assert_eq!(decision["leave"]["status"], "approved");
     let freed: BTreeSet<i64> =

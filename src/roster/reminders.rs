@@ -77,8 +77,7 @@ pub fn schedule_reminders(conn: &mut DbConnection, now: NaiveDateTime) -> Result
                 .inner_join(shifts::table.inner_join(rosters::table).inner_join(venues::table))
                 .inner_join(members::table)
                 .filter(assignments::committee_id.eq(committee_id))
-                .filter(assignments::removed_at.is_null())
-                .filter(rosters::status.eq("published"))
+                .filter(crate::roster::duties::live())
                 .filter(shifts::local_date.between(from, to))
                 .filter(shifts::starts_at.gt(now))
                 .filter(members::active.eq(true))
@@ -131,7 +130,7 @@ pub fn schedule_reminders(conn: &mut DbConnection, now: NaiveDateTime) -> Result
                     days_until: (date - today).num_days().max(0) as u32,
                 };
                 let key = format!("reminder:{assignment_id}:{days}");
-                if super::try_enqueue(conn, committee_id, KIND, Some(&key), &payload, now)? {
+                if crate::outbox::try_enqueue(conn, committee_id, KIND, Some(&key), &payload, now)? {
                     queued += 1;
                 }
             }
