@@ -12,7 +12,7 @@ use utoipa_actix_web::AppExt;
         title = "zhiban",
         description = "值班 — duty rosters, QR check-in and residents' items for a county CPPCC committee. \
                        Errors are RFC 9457 problem+json with a stable `code`.",
-        license(name = "MIT OR Apache-2.0")
+        license(name = "MIT OR Apache-2.0", identifier = "MIT OR Apache-2.0")
     ),
     modifiers(&BearerAuth),
     // Schemas only referenced from query parameters are not collected by the handlers.
@@ -116,7 +116,68 @@ fn add_common_responses(api: &mut utoipa::openapi::OpenApi) {
 }
 
 pub fn document_json() -> String {
-    let mut json = document().to_pretty_json().expect("the OpenAPI document serialises");
+    let mut doc = serde_json::to_value(document()).expect("the OpenAPI document serialises");
+    finish_for_tools(&mut doc);
+    let mut json = serde_json::to_string_pretty(&doc).expect("the OpenAPI document serialises");
     json.push('\n');
     json
+}
+
+/// What validators and client generators need beyond the annotations, applied to the whole
+/// document in one place: a description on every response (OpenAPI 3.1 requires one), the
+/// root's bearer auth with `security: []` on public operations, a relative server, and binary
+/// and text bodies typed as strings (a PNG is bytes, not an array of integers).
+fn finish_for_tools(doc: &mut serde_json::Value) {
+    use serde_json::{Value, json};
+    doc["servers"] = json!([{ "url": "/", "description": "this server" }]);
+    doc["security"] = json!([{ "bearer": [] }]);
+    let Some(paths) = doc["paths"].as_object_mut() else { return };
+    for item in paths.values_mut() {
+        let Some(item) = item.as_object_mut() else { continue };
+        for operation in item.values_mut() {
+            if operation.get("security").is_none() {
+                operation["security"] = json!([]);
+            }
+            let Some(responses) = operation.get_mut("responses").and_then(Value::as_object_mut) else { continue };
+            for (status, response) in responses.iter_mut() {
+                if response.get("description").and_then(Value::as_str).is_none_or(str::is_empty) {
+                    response["description"] = json!(status_description(status));
+                }
+                let Some(content) = response.get_mut("content").and_then(Value::as_object_mut) else { continue };
+                for (media, body) in content.iter_mut() {
+                    let text = media.starts_with("text/") || media == "image/svg+xml";
+                    let binary = media.starts_with("image/") && !text || media.contains("spreadsheetml");
+                    if binary {
+                        body["schema"] = json!({ "type": "string", "contentMediaType": media });
+                    } else if text {
+                        body["schema"] = json!({ "type": "string" });
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The description of a response its handler did not describe: what the status means here.
+fn status_description(status: &str) -> &'static str {
+    match status {
+        "200" => "OK",
+        "201" => "Created",
+        "202" => "Accepted",
+        "204" => "No content",
+        "303" => "Done: see the page in `Location`",
+        "304" => "Not modified",
+        "400" => "`bad_request`: the body or query could not be read",
+        "401" => "`unauthenticated`, `token_expired` or `token_invalid`",
+        "403" => "`forbidden` or `out_of_scope`",
+        "404" => "`not_found`",
+        "409" => "A conflict with the current state (`code` says which)",
+        "413" => "`payload_too_large`",
+        "415" => "`unsupported_media_type`",
+        "422" => "`validation_failed`: field errors in `errors`",
+        "429" => "Too many requests: retry after `Retry-After`",
+        "500" => "`internal_error`",
+        "503" => "Not ready",
+        _ => "See `code` in the problem document",
+    }
 }

@@ -10,7 +10,7 @@ use super::scan::{self, LATE_AFTER_MINUTES, ScanRequest, ScanResult};
 use crate::auth::{AuthUser, Coordinator, VenueScope};
 use crate::clock::Clock;
 use crate::db::{self, DbPool};
-use crate::domain::RosterStatus;
+use crate::domain::{Assurance, CheckinMethod, RosterStatus};
 use crate::error::{ApiError, ErrorCode, FieldChecks, Problem};
 use crate::schema::{assignments, checkins, members, rosters, shifts};
 
@@ -125,10 +125,8 @@ pub struct CheckinView {
     pub venue_id: i64,
     pub shift_id: i64,
     pub checked_in_at: chrono::DateTime<Utc>,
-    /// `display`, `poster` or `manual`.
-    pub method: String,
-    /// `high`, `low` or `manual`.
-    pub assurance: String,
+    pub method: CheckinMethod,
+    pub assurance: Assurance,
     pub late: bool,
     pub offline: bool,
     pub late_upload: bool,
@@ -147,8 +145,8 @@ struct CheckinRow {
     venue_id: i64,
     shift_id: i64,
     checked_in_at: chrono::NaiveDateTime,
-    method: String,
-    assurance: String,
+    method: CheckinMethod,
+    assurance: Assurance,
     late: bool,
     offline: bool,
     late_upload: bool,
@@ -326,8 +324,8 @@ async fn manual_check_in(
                 checkins::shift_id.eq(shift_id),
                 checkins::checked_in_at.eq(at),
                 checkins::received_at.eq(clock.now_naive()),
-                checkins::method.eq("manual"),
-                checkins::assurance.eq("manual"),
+                checkins::method.eq(CheckinMethod::Manual),
+                checkins::assurance.eq(Assurance::Manual),
                 checkins::late.eq(at > starts_at + Duration::minutes(LATE_AFTER_MINUTES)),
                 checkins::manual_reason.eq(&reason),
                 checkins::recorded_by.eq(actor),

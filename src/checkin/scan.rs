@@ -8,7 +8,7 @@ use utoipa::ToSchema;
 
 use super::code::{ScannedCode, step_fresh, step_of};
 use crate::db::DbConnection;
-use crate::domain::Geofence;
+use crate::domain::{Assurance, CheckinMethod, Geofence};
 use crate::error::ApiError;
 use crate::schema::{assignments, checkin_attempts, checkins, rosters, shifts, venues};
 
@@ -115,8 +115,8 @@ pub struct ScanResult {
     pub offline: bool,
     /// Uploaded more than 2 minutes after it was made.
     pub late_upload: bool,
-    /// `high` for the rotating code, `low` for a poster with location, `manual`.
-    pub assurance: Option<String>,
+    /// Present when the member was checked in.
+    pub assurance: Option<Assurance>,
 }
 
 impl ScanResult {
@@ -312,7 +312,7 @@ fn judge(
             if !step_fresh(*step, at.timestamp()) {
                 return fail(Outcome::ExpiredCode);
             }
-            ("display", "high")
+            (CheckinMethod::Display, Assurance::High)
         }
         ScannedCode::Poster { .. } => {
             let inside = match (request.location, venue.fence) {
@@ -322,7 +322,7 @@ fn judge(
             if !inside {
                 return fail(Outcome::OutsideGeofence);
             }
-            ("poster", "low")
+            (CheckinMethod::Poster, Assurance::Low)
         }
     };
     let at_naive = at.naive_utc();
@@ -367,10 +367,10 @@ fn judge(
         Ok(id) => {
             result.checkin_id = Some(id);
             result.late = late;
-            result.assurance = Some(assurance.to_owned());
+            result.assurance = Some(assurance);
         }
         Err(diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _)) => {
-            let (id, was_late, was_assurance): (i64, bool, String) = checkins::table
+            let (id, was_late, was_assurance): (i64, bool, Assurance) = checkins::table
                 .filter(checkins::assignment_id.eq(candidate.duty.assignment_id))
                 .select((checkins::id, checkins::late, checkins::assurance))
                 .first(conn)?;

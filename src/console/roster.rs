@@ -248,11 +248,7 @@ fn load_month(
                         .join("，"),
                 })
                 .collect();
-            let status_label = match header.status.as_str() {
-                "draft" => "草稿",
-                "published" => "已发布",
-                _ => "已作废",
-            };
+            let status_label = header.status.label_zh();
             let warnings = crate::roster::views::RosterWarning::from_storage(&header.calendar_missing_years)
                 .into_iter()
                 .map(|w| w.message)
@@ -262,7 +258,7 @@ fn load_month(
                 id: header.id,
                 from: header.period_from,
                 to: header.period_to,
-                status: header.status,
+                status: header.status.as_str().to_owned(),
                 status_label,
                 version: header.version,
                 shortfalls,

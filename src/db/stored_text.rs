@@ -60,11 +60,13 @@ macro_rules! stored_as_text {
 }
 
 use crate::domain::{
-    Difficulty, Importance, ItemKind, ItemState, LeaveStatus, Resolution, RosterStatus, Satisfaction, SwapStatus,
+    AssignmentRole, AssignmentSource, Assurance, CheckinMethod, Difficulty, Importance, ItemKind, ItemSource,
+    ItemState, LeaveStatus, Resolution, RosterStatus, Satisfaction, SwapStatus,
 };
 
 stored_as_text!(
     ItemKind,
+    ItemSource,
     ItemState,
     Importance,
     Difficulty,
@@ -72,5 +74,9 @@ stored_as_text!(
     Satisfaction,
     LeaveStatus,
     SwapStatus,
-    RosterStatus
+    RosterStatus,
+    AssignmentRole,
+    AssignmentSource,
+    CheckinMethod,
+    Assurance,
 );

@@ -30,6 +30,16 @@ text_enum! {
 }
 
 text_enum! {
+    /// Where an item came from: a resident's QR form, or a member recording it at reception.
+    ItemSource { Resident = "resident", Member = "member" }
+}
+
+text_enum! {
+    /// Where an item's deadline stands: none running, on track, due within two days, overdue.
+    DeadlineStatus { None = "none", OnTrack = "on_track", DueSoon = "due_soon", Overdue = "overdue" }
+}
+
+text_enum! {
     /// 重要性: 一般, 重要, 重大.
     Importance { Normal = "normal", Important = "important", Major = "major" }
 }

@@ -49,6 +49,7 @@ macro_rules! text_enum {
     };
 }
 
+mod checkin;
 mod committee;
 mod item;
 mod leave;
@@ -58,14 +59,15 @@ mod swap;
 mod venue;
 mod webhook;
 
+pub use checkin::{Assurance, CheckinMethod};
 pub use committee::{CommitteeSettings, RankingWeights, Timezone};
 pub use item::{
-    Difficulty, ITEM_TOPICS, Importance, ItemAction, ItemKind, ItemState, Resolution, Satisfaction, Tier, TrackingCode,
-    TriageMatrix,
+    DeadlineStatus, Difficulty, ITEM_TOPICS, Importance, ItemAction, ItemKind, ItemSource, ItemState, Resolution,
+    Satisfaction, Tier, TrackingCode, TriageMatrix,
 };
 pub use leave::{LeaveAction, LeaveStatus, MAX_LEAVE_DAYS};
 pub use member::{Password, PersonName, Phone, Role, Roles, Sector};
-pub use roster::RosterStatus;
+pub use roster::{AssignmentRole, AssignmentSource, RosterStatus};
 pub use swap::{SwapAction, SwapStatus};
 pub use venue::{Geofence, VenueCode, VenueKind, VenueName};
 pub use webhook::{WebhookSecret, WebhookUrl};

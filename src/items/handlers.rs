@@ -70,7 +70,7 @@ pub struct ItemFilter {
 #[utoipa::path(
     tag = "items",
     params(ItemFilter),
-    responses((status = 200, body = inline(Page<ItemView>))),
+    responses((status = 200, body = Page<ItemView>)),
     security(("bearer" = []))
 )]
 #[get("/items")]

@@ -40,6 +40,7 @@ pub const PER_PHONE_PER_DAY: i64 = 5;
 
 /// A submission as typed, from the form or the JSON API.
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct SubmissionInput {
     /// The venue's code, as printed in its QR (`/r/{venue_code}`).
     pub venue_code: String,

@@ -4,7 +4,7 @@ use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
 use crate::db::{self, DbConnection};
-use crate::domain::{Difficulty, Importance, ItemKind, ItemState, Resolution, Satisfaction, TrackingCode};
+use crate::domain::{Difficulty, Importance, ItemKind, ItemSource, ItemState, Resolution, Satisfaction, TrackingCode};
 use crate::error::ApiError;
 use crate::schema::{item_events, items};
 
@@ -20,7 +20,7 @@ pub struct ItemRow {
     pub body: String,
     pub resident_name: Option<String>,
     pub resident_phone: Option<String>,
-    pub source: String,
+    pub source: ItemSource,
     pub recorded_by: Option<i64>,
     pub assignment_id: Option<i64>,
     pub state: ItemState,
@@ -188,7 +188,7 @@ pub fn events(conn: &mut DbConnection, item_id: i64, public_only: bool) -> Resul
 /// Whether `member_id` was on duty at the item's venue when it arrived: such a member sees it
 /// in the live inbox and may take and answer it.
 pub fn was_on_duty_for(conn: &mut DbConnection, item: &ItemRow, member_id: i64) -> Result<bool, ApiError> {
-    Ok(item.source == "resident"
+    Ok(item.source == ItemSource::Resident
         && crate::roster::duties::on_duty_members(conn, item.venue_id, item.created_at)?.contains(&member_id))
 }
 

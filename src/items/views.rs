@@ -8,22 +8,25 @@ use utoipa::ToSchema;
 
 use super::store::{EventRow, ItemRow};
 use crate::calendar::KnownYears;
-use crate::domain::{Difficulty, Importance, ItemKind, ItemState, Resolution, Satisfaction, Tier, TrackingCode};
+use crate::domain::{
+    DeadlineStatus, Difficulty, Importance, ItemKind, ItemSource, ItemState, Resolution, Satisfaction, Tier,
+    TrackingCode,
+};
 use crate::json::UtcInstant;
 
-/// `none` (no deadline running), `on_track`, `due_soon` (within two days) or `overdue`.
-pub fn deadline_status(item: &ItemRow, today: NaiveDate) -> &'static str {
+/// Where the item's deadline stands on `today`: `due_soon` within two days.
+pub fn deadline_status(item: &ItemRow, today: NaiveDate) -> DeadlineStatus {
     match item.due_on {
         Some(due) if item.state.awaits_answer() => {
             if due < today {
-                "overdue"
+                DeadlineStatus::Overdue
             } else if due <= today + Duration::days(2) {
-                "due_soon"
+                DeadlineStatus::DueSoon
             } else {
-                "on_track"
+                DeadlineStatus::OnTrack
             }
         }
-        _ => "none",
+        _ => DeadlineStatus::None,
     }
 }
 
@@ -52,8 +55,7 @@ pub struct ItemView {
     /// Present for coordinators and admins only.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub resident: Option<ResidentContact>,
-    /// `resident` (the QR page) or `member` (recorded at reception).
-    pub source: String,
+    pub source: ItemSource,
     pub recorded_by: Option<i64>,
     pub assignment_id: Option<i64>,
     pub state: ItemState,
@@ -64,8 +66,7 @@ pub struct ItemView {
     pub tier_override_reason: Option<String>,
     /// Last working day to answer (committee calendar).
     pub due_on: Option<NaiveDate>,
-    /// `none`, `on_track`, `due_soon` or `overdue`.
-    pub deadline_status: String,
+    pub deadline_status: DeadlineStatus,
     /// True when `due_on` was counted across a year with no official working-day calendar
     /// (weekends only): the date may move once the State Council's arrangement is entered.
     pub deadline_provisional: bool,
@@ -92,7 +93,7 @@ pub struct ItemView {
 
 impl ItemView {
     pub fn new(row: ItemRow, today: NaiveDate, with_contact: bool, calendar: &KnownYears) -> Self {
-        let deadline_status = deadline_status(&row, today).to_owned();
+        let deadline_status = deadline_status(&row, today);
         let deadline_provisional = deadline_provisional(&row, calendar);
         let tracking_code = display_code(&row.tracking_code);
         Self {

@@ -10,6 +10,7 @@ use super::render::{self, Chrome, MemberError};
 use super::session::MemberUser;
 use crate::clock::Clock;
 use crate::db::{self, DbPool};
+use crate::domain::AssignmentRole;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(today).service(calendar_page).service(calendar_link);
@@ -55,8 +56,8 @@ pub fn date_label(date: NaiveDate) -> String {
     format!("{}月{}日 {}", date.month(), date.day(), WEEKDAYS[date.weekday().num_days_from_monday() as usize])
 }
 
-pub fn role_label(role: &str) -> &'static str {
-    if role == "lead" { "组长" } else { "组员" }
+pub fn role_label(role: AssignmentRole) -> &'static str {
+    role.label_zh()
 }
 
 #[get("/m")]
@@ -93,14 +94,14 @@ async fn today(
                     time: format!("{}–{}", d.start_time.format("%H:%M"), d.end_time.format("%H:%M")),
                     address: townships.get(&d.venue_id).cloned().flatten().unwrap_or_default(),
                     venue: d.venue_name,
-                    role: role_label(&d.role),
+                    role: role_label(d.role),
                     checked_in: checked.contains(&d.assignment_id),
                     team: d
                         .team
                         .iter()
                         .map(|t| Teammate {
                             name: t.member_name.clone(),
-                            lead: t.role == "lead",
+                            lead: t.role == AssignmentRole::Lead,
                             me: t.member_id == member_id,
                             checked_in: checked.contains(&t.id),
                         })

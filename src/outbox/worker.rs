@@ -162,7 +162,7 @@ pub fn envelope(row: &OutboxRow) -> String {
         "id": row.id,
         "kind": row.kind,
         "committee_id": row.committee_id,
-        "created_at": row.created_at.and_utc().to_rfc3339_opts(SecondsFormat::Secs, true),
+        "created_at": row.created_at.and_utc().to_rfc3339_opts(SecondsFormat::Micros, true),
         "payload": payload,
     })
     .to_string()

@@ -123,8 +123,9 @@ pub fn publish(
             return Err(ErrorCode::OutOfScope.into());
         }
     }
-    if header.status != "draft" {
-        return Err(ApiError::new(ErrorCode::InvalidTransition).with_detail(format!("the roster is {}", header.status)));
+    if header.status != RosterStatus::Draft {
+        return Err(ApiError::new(ErrorCode::InvalidTransition)
+            .with_detail(format!("the roster is {}", header.status.as_str())));
     }
     let venue_ids: Vec<i64> =
         shifts::table.filter(shifts::roster_id.eq(roster_id)).select(shifts::venue_id).distinct().load(conn)?;

@@ -113,6 +113,16 @@ async fn ical_feed(clock: Clock, pool: web::Data<DbPool>, file: web::Path<String
         .body(body))
 }
 
+/// Names the product that wrote the feed (RFC 5545 §3.7.3).
+const PRODID: &str = "-//zhiban//值班表 duty roster//ZH";
+
+/// An event's SEQUENCE: seconds from 2026-01-01 UTC to its last revision, so it grows with
+/// every change, whichever record changed.
+fn sequence(revised: NaiveDateTime) -> i64 {
+    let epoch = chrono::NaiveDate::from_ymd_opt(2026, 1, 1).and_then(|d| d.and_hms_opt(0, 0, 0)).unwrap_or_default();
+    (revised - epoch).num_seconds().max(0)
+}
+
 fn render(conn: &mut DbConnection, token_hash: &str, now: NaiveDateTime) -> Result<String, ApiError> {
     let (member_id, committee_id): (i64, i64) = calendar_feeds::table
         .filter(calendar_feeds::token_hash.eq(token_hash))
@@ -124,7 +134,17 @@ fn render(conn: &mut DbConnection, token_hash: &str, now: NaiveDateTime) -> Resu
         committees::table.find(committee_id).select((committees::code, committees::name)).first(conn)?;
     let settings = crate::committee::load_settings(conn, committee_id)?;
     let since = now - Duration::days(60);
-    type Duty = (i64, String, String, chrono::NaiveDateTime, chrono::NaiveDateTime, String, i32, chrono::NaiveDateTime);
+    type Duty = (
+        i64,
+        String,
+        String,
+        chrono::NaiveDateTime,
+        chrono::NaiveDateTime,
+        String,
+        chrono::NaiveDateTime,
+        chrono::NaiveDateTime,
+        chrono::NaiveDateTime,
+    );
     let duties: Vec<Duty> = assignments::table
         .inner_join(
             shifts::table.inner_join(rosters::table).inner_join(venues::table).inner_join(shift_templates::table),
@@ -140,13 +160,23 @@ fn render(conn: &mut DbConnection, token_hash: &str, now: NaiveDateTime) -> Resu
             shifts::starts_at,
             shifts::ends_at,
             assignments::role,
-            rosters::version,
             rosters::updated_at,
+            venues::updated_at,
+            shift_templates::updated_at,
         ))
         .load(conn)?;
-    let mut calendar = Calendar::new();
+    let mut calendar = Calendar::empty();
+    calendar
+        .append_property(("VERSION", "2.0"))
+        .append_property(("PRODID", PRODID))
+        .append_property(("CALSCALE", "GREGORIAN"));
     calendar.name(&format!("{} · 值班", committee.1));
-    for (assignment_id, template, venue, starts_at, ends_at, role, version, revised) in duties {
+    for (assignment_id, template, venue, starts_at, ends_at, role, roster_revised, venue_revised, template_revised) in
+        duties
+    {
+        // What the event shows comes from the roster, the venue (its name) and the template
+        // (its name): a change to any of them is a revision calendar apps must pick up.
+        let revised = roster_revised.max(venue_revised).max(template_revised);
         let mut event = Event::new();
         event
             // The assignment id never changes while the duty stands: calendar apps update in place.
@@ -156,9 +186,10 @@ fn render(conn: &mut DbConnection, token_hash: &str, now: NaiveDateTime) -> Resu
             .description(if role == "lead" { "您是本班负责人（带班）" } else { "值班委员" })
             .starts(starts_at.and_utc())
             .ends(ends_at.and_utc())
-            .add_property("SEQUENCE", version.to_string())
-            // When the roster was last revised, not when the feed was fetched: an unchanged
-            // duty reads the same on every fetch.
+            .add_property("SEQUENCE", sequence(revised).to_string())
+            .last_modified(revised.and_utc())
+            // When the duty was last revised, not when the feed was fetched: an unchanged duty
+            // reads the same on every fetch.
             .timestamp(revised.and_utc());
         for days in &settings.reminder_days_before {
             let mut alarm = Alarm::display(

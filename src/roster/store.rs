@@ -245,7 +245,11 @@ pub fn planned_shifts(conn: &mut DbConnection, roster_id: i64) -> Result<Vec<sup
                 .into_iter()
                 .map(|a| super::PlannedAssignment {
                     member_id: a.member_id,
-                    role: if a.role == "lead" { super::DutyRole::Lead } else { super::DutyRole::Member },
+                    role: if a.role == crate::domain::AssignmentRole::Lead {
+                        super::DutyRole::Lead
+                    } else {
+                        super::DutyRole::Member
+                    },
                     source: super::Source::Locked,
                     reason: super::AssignmentReason::Locked,
                 })

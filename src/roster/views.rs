@@ -9,6 +9,7 @@ use utoipa::ToSchema;
 
 use super::{GeneratedRoster, ShortfallReason};
 use crate::db::DbConnection;
+use crate::domain::{AssignmentRole, AssignmentSource, RosterStatus};
 use crate::error::ApiError;
 use crate::schema::{assignments, members, rosters, shifts, venues};
 
@@ -63,10 +64,8 @@ pub struct AssignmentView {
     pub id: i64,
     pub member_id: i64,
     pub member_name: String,
-    /// `lead` or `member`.
-    pub role: String,
-    /// `generated`, `manual`, `swap` or `substitute`.
-    pub source: String,
+    pub role: AssignmentRole,
+    pub source: AssignmentSource,
     pub locked: bool,
     /// Why this member is on this shift.
     pub reason: String,
@@ -97,8 +96,7 @@ pub struct RosterView {
     pub id: i64,
     pub period_from: NaiveDate,
     pub period_to: NaiveDate,
-    /// `draft`, `published` or `discarded`.
-    pub status: String,
+    pub status: RosterStatus,
     /// Starts at 1; every change after publishing adds one.
     pub version: i32,
     pub published_at: Option<chrono::DateTime<chrono::Utc>>,
@@ -243,7 +241,7 @@ pub struct RosterHeader {
     pub id: i64,
     pub period_from: NaiveDate,
     pub period_to: NaiveDate,
-    pub status: String,
+    pub status: RosterStatus,
     pub version: i32,
     pub shortfalls: String,
     pub calendar_missing_years: String,
@@ -270,7 +268,7 @@ pub fn roster_header(conn: &mut DbConnection, committee_id: i64, id: i64) -> Res
                 i64,
                 NaiveDate,
                 NaiveDate,
-                String,
+                RosterStatus,
                 i32,
                 String,
                 String,
@@ -337,8 +335,7 @@ pub struct Duty {
     pub end_time: chrono::NaiveTime,
     pub starts_at: chrono::DateTime<chrono::Utc>,
     pub ends_at: chrono::DateTime<chrono::Utc>,
-    /// `lead` or `member`.
-    pub role: String,
+    pub role: AssignmentRole,
     pub reason: String,
     /// Everyone on the shift, you included.
     pub team: Vec<AssignmentView>,
@@ -353,7 +350,7 @@ pub fn member_duties(
     from: NaiveDate,
     to: NaiveDate,
 ) -> Result<Vec<Duty>, ApiError> {
-    let rows: Vec<(i64, i64, String, String, ShiftRow)> = assignments::table
+    let rows: Vec<(i64, i64, AssignmentRole, String, ShiftRow)> = assignments::table
         .inner_join(shifts::table.inner_join(rosters::table).inner_join(venues::table))
         .filter(assignments::committee_id.eq(committee_id))
         .filter(assignments::member_id.eq(member_id))

@@ -512,3 +512,64 @@ async fn swap_and_leave_lists_page_by_cursor_and_lose_nothing() {
     assert_eq!(body["errors"][0]["field"], "cursor");
     problem(app.get("/api/v1/swap-requests?limit=0", &k.admin).await, 422, "validation_failed").await;
 }
+
+/// The feed's PRODID, and each event's (UID, SEQUENCE, DTSTAMP, LAST-MODIFIED, LOCATION), read
+/// by the independent `ical` parser.
+async fn feed_revisions(app: &TestApp, path: &str) -> (String, Vec<[String; 5]>) {
+    let text = app.client.get(app.url(path)).send().await.unwrap().text().await.unwrap();
+    let calendar = ical::IcalParser::new(std::io::BufReader::new(text.as_bytes())).next().unwrap().unwrap();
+    let prodid = calendar.properties.iter().find(|p| p.name == "PRODID").and_then(|p| p.value.clone()).unwrap();
+    let events = calendar
+        .events
+        .iter()
+        .map(|e| {
+            let prop = |name: &str| {
+                e.properties.iter().find(|p| p.name == name).and_then(|p| p.value.clone()).unwrap_or_default()
+            };
+            [prop("UID"), prop("SEQUENCE"), prop("DTSTAMP"), prop("LAST-MODIFIED"), prop("LOCATION")]
+        })
+        .collect();
+    (prodid, events)
+}
+
+#[tokio::test]
+async fn a_renamed_venue_is_a_new_revision_of_its_duties_in_the_feed() {
+    let app = spawn_app_at(november_2026()).await;
+    let (k, r) = published_december(&app, 6).await;
+    // A member on duty at the first studio.
+    let member = app.token(&phone_of(&k, swap_case(&k, &r).giver)).await;
+    let link: Value = app.post("/api/v1/me/calendar-feed", &member, json!({})).await.json().await.unwrap();
+    let path = feed_path(link["url"].as_str().unwrap());
+    let (prodid, before) = feed_revisions(&app, &path).await;
+    assert!(prodid.contains("zhiban"), "{prodid}");
+    assert!(!before.is_empty());
+    for [uid, sequence, stamp, modified, _] in &before {
+        assert!(sequence.parse::<i64>().is_ok_and(|s| s > 0), "{uid}: SEQUENCE {sequence}");
+        assert!(!stamp.is_empty() && stamp == modified, "{uid}: DTSTAMP {stamp}, LAST-MODIFIED {modified}");
+    }
+
+    // Minutes later (the office's token still valid) the studio is renamed: the same events,
+    // revised.
+    app.clock.advance(chrono::Duration::minutes(5));
+    let res = app
+        .request(
+            reqwest::Method::PATCH,
+            &format!("/api/v1/venues/{}", k.studios[0]),
+            Some(&k.admin),
+            Some(json!({ "name": "昆阳镇委员工作室（新址）" })),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    let (_, after) = feed_revisions(&app, &path).await;
+    assert_eq!(after.len(), before.len());
+    for (old, new) in before.iter().zip(&after) {
+        assert_eq!(old[0], new[0], "the same UID: apps update the event in place");
+        if new[4].contains("新址") {
+            assert!(new[1].parse::<i64>().unwrap() > old[1].parse::<i64>().unwrap(), "SEQUENCE grows: {old:?} {new:?}");
+            assert!(new[2] > old[2] && new[3] > old[3], "DTSTAMP and LAST-MODIFIED move: {old:?} {new:?}");
+        } else {
+            assert_eq!(old, new, "duties elsewhere are unchanged");
+        }
+    }
+    assert!(after.iter().any(|e| e[4].contains("新址")), "the member's duties at the studio show its new name");
+}
