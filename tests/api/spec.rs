@@ -78,7 +78,7 @@ fn the_document_is_described_and_typed_for_generators() {
             if !op["security"].is_array() {
                 problems.push(format!("{at}: no `security` (public operations declare `[]`)"));
             }
-            if !op["summary"].as_str().is_some_and(|s| !s.is_empty()) {
+            if op["summary"].as_str().is_none_or(str::is_empty) {
                 problems.push(format!("{at}: no summary"));
             }
             if !ids.insert(op["operationId"].as_str().unwrap_or_default().to_owned()) {
