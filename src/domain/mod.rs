@@ -12,7 +12,7 @@ pub use item::{
     TriageMatrix,
 };
 pub use member::{Password, PersonName, Phone, Role, Roles, Sector};
-pub use venue::{Geofence, VenueCode, VenueKind, VenueName};
+pub use venue::{Geofence, VenueAddress, VenueCode, VenueKind, VenueName};
 pub use webhook::{WebhookSecret, WebhookUrl};
 
 /// Why a value was refused: a stable machine reason and a sentence for people.

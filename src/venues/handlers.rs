@@ -7,7 +7,7 @@ use super::queries::{self, NewVenue, VenueRow};
 use crate::auth::{Admin, AuthUser};
 use crate::clock::Clock;
 use crate::db::{self, DbPool};
-use crate::domain::{Geofence, VenueCode, VenueKind, VenueName};
+use crate::domain::{Geofence, VenueAddress, VenueCode, VenueKind, VenueName};
 use crate::error::{ApiError, ErrorCode, FieldChecks, Problem, conflict_on_unique};
 use crate::pagination::{Page, PageParams};
 
@@ -30,6 +30,9 @@ pub struct VenueView {
     pub kind: VenueKind,
     pub name: String,
     pub township: Option<String>,
+    /// Street address shown to members on their duties and at check-in (at most 120
+    /// characters); `null` when none was entered.
+    pub address: Option<String>,
     /// Short code in QR URLs: `/r/{code}`, `/display/{code}`.
     pub code: String,
     pub location: Option<Location>,
@@ -49,6 +52,7 @@ impl From<VenueRow> for VenueView {
             kind: VenueKind::from_storage(&r.kind),
             name: r.name,
             township: r.township,
+            address: r.address,
             code: r.code,
             location,
             active: r.active,
@@ -98,6 +102,8 @@ pub struct CreateVenue {
     pub kind: VenueKind,
     pub name: String,
     pub township: Option<String>,
+    /// Street address, 1–120 characters on one line (e.g. `昆阳镇解放街 128 号`).
+    pub address: Option<String>,
     pub code: String,
     pub location: Option<Location>,
 }
@@ -126,6 +132,7 @@ async fn create_venue(
     let name = checks.check("name", VenueName::parse(&body.name));
     let code = checks.check("code", VenueCode::parse(&body.code));
     let township = body.township.as_deref().map(|t| checks.check("township", VenueName::parse(t)));
+    let address = body.address.as_deref().map(|a| checks.check("address", VenueAddress::parse(a)));
     let fence = body.location.map(|l| check_location(&mut checks, l));
     checks.finish()?;
     let fence = fence.flatten();
@@ -133,6 +140,7 @@ async fn create_venue(
         kind: body.kind.as_str(),
         name: name.expect("checked").into_inner(),
         township: township.flatten().map(VenueName::into_inner),
+        address: address.flatten().map(VenueAddress::into_inner),
         code: code.expect("checked").as_str().to_owned(),
         latitude: fence.map(|f| f.latitude),
         longitude: fence.map(|f| f.longitude),
@@ -187,6 +195,10 @@ pub struct UpdateVenue {
     #[serde(default, deserialize_with = "crate::json::present")]
     #[schema(value_type = Option<String>)]
     pub township: Option<Option<String>>,
+    /// Street address, 1–120 characters on one line; `null` clears it.
+    #[serde(default, deserialize_with = "crate::json::present")]
+    #[schema(value_type = Option<String>)]
+    pub address: Option<Option<String>>,
     pub code: Option<String>,
     /// `null` clears it.
     #[serde(default, deserialize_with = "crate::json::present")]
@@ -224,6 +236,7 @@ async fn update_venue(
     let name = body.name.as_deref().and_then(|n| checks.check("name", VenueName::parse(n)));
     let code = body.code.as_deref().and_then(|c| checks.check("code", VenueCode::parse(c)));
     let township = body.township.map(|t| t.and_then(|t| checks.check("township", VenueName::parse(&t))));
+    let address = body.address.map(|a| a.and_then(|a| checks.check("address", VenueAddress::parse(&a))));
     let location = body.location.map(|l| l.and_then(|l| check_location(&mut checks, l)));
     checks.finish()?;
 
@@ -241,6 +254,9 @@ async fn update_venue(
         }
         if let Some(township) = township {
             diesel::update(target).set(venues::township.eq(township.map(VenueName::into_inner))).execute(conn)?;
+        }
+        if let Some(address) = address {
+            diesel::update(target).set(venues::address.eq(address.map(VenueAddress::into_inner))).execute(conn)?;
         }
         if let Some(fence) = location {
             diesel::update(target)
