@@ -9,9 +9,7 @@
 //! memory and how long it took to be ready; first on SQLite, then on PostgreSQL
 //! (`ZHIBAN_BENCH_POSTGRES`, default the machine's local server; skipped, saying so, when
 //! unreachable). Acknowledged check-ins and submissions are counted in the database after.
-//! Then, on each backend, the member pages at the demo's size (see `load/member_pages.rs`):
-//! the demo county in a database of its own, every member signed in, `GET /m` and
-//! `GET /m/inbox` with the session cookie.
+//! Then, per backend, the member pages at the demo's size (`load/member_pages.rs`).
 
 #[path = "load/member_pages.rs"]
 mod member_pages;
