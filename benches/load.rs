@@ -9,7 +9,10 @@
 //! memory and how long it took to be ready; first on SQLite, then on PostgreSQL
 //! (`ZHIBAN_BENCH_POSTGRES`, default the machine's local server; skipped, saying so, when
 //! unreachable). Acknowledged check-ins and submissions are counted in the database after.
+//! Then, per backend, the member pages at the demo's size (`load/member_pages.rs`).
 
+#[path = "load/member_pages.rs"]
+mod member_pages;
 mod support;
 
 use std::process::{Child, Command};
@@ -37,11 +40,14 @@ async fn main() {
     // `ZHIBAN_BENCH_BACKENDS=sqlite` (or `postgres`) runs one backend only, for profiling.
     let only = std::env::var("ZHIBAN_BENCH_BACKENDS").unwrap_or_default();
     let mut runs = Vec::new();
+    let mut pages = Vec::new();
     let dir = std::env::temp_dir().join(format!("zhiban-load-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let sqlite = format!("sqlite://{}", dir.join("load.db").display());
     if only != "postgres" {
         runs.push(run("SQLite", &sqlite, &dir).await);
+        let demo = format!("sqlite://{}", dir.join("demo.db").display());
+        pages.push(member_pages::run("SQLite", &demo, &dir).await);
     }
 
     let admin = std::env::var("ZHIBAN_BENCH_POSTGRES")
@@ -56,6 +62,10 @@ async fn main() {
             let url = replace_database(&admin, &name);
             runs.push(run("PostgreSQL", &url, &dir).await);
             conn.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).unwrap();
+            let demo = format!("zhiban_load_demo_{}", std::process::id());
+            conn.batch_execute(&format!("CREATE DATABASE {demo}")).unwrap();
+            pages.push(member_pages::run("PostgreSQL", &replace_database(&admin, &demo), &dir).await);
+            conn.batch_execute(&format!("DROP DATABASE IF EXISTS {demo} WITH (FORCE)")).unwrap();
         }
         Err(e) => println!("\nPostgreSQL run skipped: {e}"),
     }
@@ -64,6 +74,9 @@ async fn main() {
     println!("\n== targets (2-core machine) ==");
     for r in &runs {
         r.judge();
+        if let Some(p) = pages.iter().find(|p| p.backend == r.backend) {
+            p.judge();
+        }
     }
 }
 
@@ -126,33 +139,8 @@ async fn run(backend: &'static str, url: &str, dir: &std::path::Path) -> Run {
     };
     println!("fixture written in {:.1} s", started.elapsed().as_secs_f64());
 
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let base = format!("http://127.0.0.1:{port}");
-    let log = std::fs::File::create(dir.join(format!("server-{backend}.log"))).unwrap();
     let client = support::client();
-    let started = Instant::now();
-    let mut server = ServerProcess(
-        Command::new(env!("CARGO_BIN_EXE_zhiban"))
-            .arg("serve")
-            .env("DATABASE_URL", url)
-            .env("ZHIBAN_BIND", format!("127.0.0.1:{port}"))
-            .env("ZHIBAN_JWT_SECRET", SECRET)
-            .env("ZHIBAN_LOG_FORMAT", "json")
-            // Residents come through the county's reverse proxy, each from their own address.
-            .env("ZHIBAN_TRUSTED_PROXIES", "127.0.0.1")
-            .stdout(log.try_clone().unwrap())
-            .stderr(log)
-            .spawn()
-            .expect("start the release server"),
-    );
-    let ready = loop {
-        if client.get(format!("{base}/ready")).send().await.is_ok_and(|r| r.status().is_success()) {
-            break started.elapsed();
-        }
-        assert!(server.0.try_wait().unwrap().is_none(), "the server exited; see its log");
-        assert!(started.elapsed() < Duration::from_secs(30), "the server was not ready in 30 s");
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    };
+    let (mut server, base, ready) = start_server(url, &dir.join(format!("server-{backend}.log")), &client).await;
     println!("ready {} ms after start (server pid {})", ready.as_millis(), server.0.id());
 
     let pid = server.0.id();
@@ -288,6 +276,38 @@ async fn run(backend: &'static str, url: &str, dir: &std::path::Path) -> Run {
     Run { backend, health, duties, checkins, submissions, peak_kib, ready }
 }
 
+/// Starts the release `zhiban serve` on the database at `url` (its log written to `log`) and
+/// waits until it is ready: the process, its base URL, and how long it took.
+async fn start_server(url: &str, log: &std::path::Path, client: &reqwest::Client) -> (ServerProcess, String, Duration) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let base = format!("http://127.0.0.1:{port}");
+    let log = std::fs::File::create(log).unwrap();
+    let started = Instant::now();
+    let mut server = ServerProcess(
+        Command::new(env!("CARGO_BIN_EXE_zhiban"))
+            .arg("serve")
+            .env("DATABASE_URL", url)
+            .env("ZHIBAN_BIND", format!("127.0.0.1:{port}"))
+            .env("ZHIBAN_JWT_SECRET", SECRET)
+            .env("ZHIBAN_LOG_FORMAT", "json")
+            // Residents come through the county's reverse proxy, each from their own address.
+            .env("ZHIBAN_TRUSTED_PROXIES", "127.0.0.1")
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .spawn()
+            .expect("start the release server"),
+    );
+    let ready = loop {
+        if client.get(format!("{base}/ready")).send().await.is_ok_and(|r| r.status().is_success()) {
+            break started.elapsed();
+        }
+        assert!(server.0.try_wait().unwrap().is_none(), "the server exited; see its log");
+        assert!(started.elapsed() < Duration::from_secs(30), "the server was not ready in 30 s");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    };
+    (server, base, ready)
+}
+
 /// The server process, stopped (SIGTERM, then waited for) however the run ends.
 struct ServerProcess(Child);
 
@@ -417,6 +437,7 @@ fn fixture(conn: &mut DbConnection) -> Fixture {
                 kind: "cppcc_home",
                 name: "政协之家".into(),
                 township: None,
+                address: Some("基准县政协大楼一楼".into()),
                 code: "load-home".into(),
                 latitude: None,
                 longitude: None,
@@ -529,6 +550,7 @@ fn fixture(conn: &mut DbConnection) -> Fixture {
                 kind: "township_studio",
                 name: "城关镇委员工作室".into(),
                 township: Some("城关镇".into()),
+                address: Some("城关镇便民服务中心二楼".into()),
                 code: "load-studio".into(),
                 latitude: None,
                 longitude: None,

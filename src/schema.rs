@@ -31,6 +31,7 @@ diesel::table! {
         updated_at -> Timestamp,
         checkin_secret -> Nullable<Text>,
         checkin_secret_version -> Integer,
+        address -> Nullable<Text>,
     }
 }
 

@@ -391,6 +391,8 @@ fn judge(
 pub struct ScanPreview {
     /// `None`: not a code of a venue of this committee.
     pub venue_name: Option<String>,
+    /// Where the venue is: its street address, else its township.
+    pub venue_address: Option<String>,
     pub poster: bool,
     pub duty: Option<MatchedDuty>,
 }
@@ -402,17 +404,23 @@ pub fn preview(
     payload: &str,
     now: DateTime<Utc>,
 ) -> Result<ScanPreview, ApiError> {
-    let none = ScanPreview { venue_name: None, poster: false, duty: None };
+    let none = ScanPreview { venue_name: None, venue_address: None, poster: false, duty: None };
     let Some(code) = ScannedCode::parse(payload) else { return Ok(none) };
     let Some(venue) = venue_by_code(conn, code.venue_code())?.filter(|v| v.committee_id == committee_id) else {
         return Ok(none);
     };
-    let name: String = venues::table.find(venue.id).select(venues::name).first(conn)?;
+    let (name, address, township): (String, Option<String>, Option<String>) =
+        venues::table.find(venue.id).select((venues::name, venues::address, venues::township)).first(conn)?;
     let duty = duties_open_at(conn, committee_id, member_id, now.naive_utc())?
         .into_iter()
         .find(|c| c.duty.venue_id == venue.id)
         .map(|c| c.duty);
-    Ok(ScanPreview { venue_name: Some(name), poster: matches!(code, ScannedCode::Poster { .. }), duty })
+    Ok(ScanPreview {
+        venue_name: Some(name),
+        venue_address: address.or(township),
+        poster: matches!(code, ScannedCode::Poster { .. }),
+        duty,
+    })
 }
 
 /// Which of these assignments have a check-in.

@@ -42,6 +42,15 @@ pub const TOWNSHIPS: [(&str, &str, f64, f64); 16] = [
     ("青街畲族乡", "qingjie", 27.6250, 120.2760),
 ];
 
+/// The CPPCC Home's address in the demo (synthetic, like every address of the demo county).
+const HOME_ADDRESS: &str = "平阳县昆阳镇县政协大楼一楼";
+
+/// A studio's address in the demo: synthetic, in the form a member is told the way (studios
+/// usually sit in the township's public service centre).
+fn studio_address(town: &str) -> String {
+    format!("平阳县{town}便民服务中心二楼")
+}
+
 const SECTORS: [&str; 14] = [
     "中国共产党",
     "民革",
@@ -180,6 +189,7 @@ fn create(conn: &mut DbConnection, now: NaiveDateTime) -> Result<i64, ApiError> 
                     kind: VenueKind::TownshipStudio.as_str(),
                     name: format!("{town}委员工作室"),
                     township: Some(town.to_owned()),
+                    address: Some(studio_address(town)),
                     code: format!("py-{pinyin}"),
                     latitude: Some(lat),
                     longitude: Some(lng),
@@ -196,6 +206,7 @@ fn create(conn: &mut DbConnection, now: NaiveDateTime) -> Result<i64, ApiError> 
                 kind: VenueKind::CppccHome.as_str(),
                 name: "平阳县政协之家".to_owned(),
                 township: Some("昆阳镇".to_owned()),
+                address: Some(HOME_ADDRESS.to_owned()),
                 code: HOME_CODE.to_owned(),
                 latitude: Some(27.6652),
                 longitude: Some(120.5702),

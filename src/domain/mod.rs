@@ -69,7 +69,7 @@ pub use leave::{LeaveAction, LeaveStatus, MAX_LEAVE_DAYS};
 pub use member::{Password, PersonName, Phone, Role, Roles, Sector};
 pub use roster::{AssignmentRole, AssignmentSource, RosterStatus};
 pub use swap::{SwapAction, SwapStatus};
-pub use venue::{Geofence, VenueCode, VenueKind, VenueName};
+pub use venue::{Geofence, VenueAddress, VenueCode, VenueKind, VenueName};
 pub use webhook::{WebhookSecret, WebhookUrl};
 
 /// Why a value was refused: a stable machine reason and a sentence for people.

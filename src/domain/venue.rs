@@ -65,6 +65,22 @@ impl VenueName {
     }
 }
 
+/// A venue's street address, as members are told the way (e.g. 昆阳镇城东街道解放街 128 号):
+/// trimmed, 1–120 characters, one line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VenueAddress(String);
+
+impl VenueAddress {
+    pub const MAX_CHARS: usize = 120;
+
+    pub fn parse(raw: &str) -> Result<Self, Invalid> {
+        bounded_text(raw, Self::MAX_CHARS).map(Self)
+    }
+    pub fn into_inner(self) -> String {
+        self.0
+    }
+}
+
 /// Where a venue is and how far from it a poster scan may be made.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Geofence {
@@ -113,6 +129,15 @@ mod tests {
         for bad in ["a", "-ab", "ab-", "a b", "昆阳", &"a".repeat(33)] {
             assert!(VenueCode::parse(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn addresses() {
+        assert_eq!(VenueAddress::parse(" 解放街 128 号 ").unwrap().into_inner(), "解放街 128 号");
+        assert_eq!(VenueAddress::parse(&"路".repeat(120)).unwrap().into_inner().chars().count(), 120);
+        assert_eq!(VenueAddress::parse(&"路".repeat(121)).unwrap_err().reason, "too_long");
+        assert_eq!(VenueAddress::parse("  ").unwrap_err().reason, "required");
+        assert_eq!(VenueAddress::parse("一行\n两行").unwrap_err().reason, "invalid_characters");
     }
 
     #[test]

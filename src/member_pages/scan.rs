@@ -27,6 +27,7 @@ struct ScanPage {
     payload: String,
     nonce: String,
     venue: Option<String>,
+    address: Option<String>,
     poster: bool,
     duty: Option<String>,
 }
@@ -76,6 +77,7 @@ async fn scan_page(
         payload,
         nonce: random_token(),
         venue: preview.venue_name,
+        address: preview.venue_address,
         poster: preview.poster,
         duty: preview.duty.as_ref().map(|d| duty_label(tz, d)),
     };

@@ -83,7 +83,7 @@ async fn today(
         let duties: Vec<_> = duties.into_iter().filter(|d| d.date == today || d.ends_at.naive_utc() >= now).collect();
         let team_ids: Vec<i64> = duties.iter().flat_map(|d| d.team.iter().map(|t| t.id)).collect();
         let checked = crate::checkin::scan::checked_in_assignments(conn, &team_ids)?;
-        let townships = crate::venues::store::townships(conn, committee_id)?;
+        let whereabouts = crate::venues::store::whereabouts(conn, committee_id)?;
         let cards: Vec<(NaiveDate, DutyCard)> = duties
             .into_iter()
             .take(NEXT_SHOWN + 3)
@@ -92,7 +92,7 @@ async fn today(
                     assignment_id: d.assignment_id,
                     date: date_label(d.date),
                     time: format!("{}–{}", d.start_time.format("%H:%M"), d.end_time.format("%H:%M")),
-                    address: townships.get(&d.venue_id).cloned().flatten().unwrap_or_default(),
+                    address: whereabouts.get(&d.venue_id).cloned().unwrap_or_default(),
                     venue: d.venue_name,
                     role: role_label(d.role),
                     checked_in: checked.contains(&d.assignment_id),

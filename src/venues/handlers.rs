@@ -8,7 +8,7 @@ use super::views::{Location, VenueView};
 use crate::auth::{Admin, AuthUser};
 use crate::clock::Clock;
 use crate::db::{self, DbPool};
-use crate::domain::{Geofence, VenueCode, VenueKind, VenueName};
+use crate::domain::{Geofence, VenueAddress, VenueCode, VenueKind, VenueName};
 use crate::error::{ApiError, ErrorCode, FieldChecks, Problem, conflict_on_unique};
 use crate::pagination::{Page, PageParams};
 
@@ -56,6 +56,8 @@ pub struct CreateVenue {
     pub kind: VenueKind,
     pub name: String,
     pub township: Option<String>,
+    /// Street address, 1–120 characters on one line (e.g. `昆阳镇解放街 128 号`).
+    pub address: Option<String>,
     pub code: String,
     pub location: Option<Location>,
 }
@@ -84,6 +86,7 @@ async fn create_venue(
     let name = checks.check("name", VenueName::parse(&body.name));
     let code = checks.check("code", VenueCode::parse(&body.code));
     let township = body.township.as_deref().map(|t| checks.check("township", VenueName::parse(t)));
+    let address = body.address.as_deref().map(|a| checks.check("address", VenueAddress::parse(a)));
     let fence = body.location.map(|l| check_location(&mut checks, l));
     checks.finish()?;
     let fence = fence.flatten();
@@ -91,6 +94,7 @@ async fn create_venue(
         kind: body.kind.as_str(),
         name: name.expect("checked").into_inner(),
         township: township.flatten().map(VenueName::into_inner),
+        address: address.flatten().map(VenueAddress::into_inner),
         code: code.expect("checked").as_str().to_owned(),
         latitude: fence.map(|f| f.latitude),
         longitude: fence.map(|f| f.longitude),
@@ -145,6 +149,10 @@ pub struct UpdateVenue {
     #[serde(default, deserialize_with = "crate::json::present")]
     #[schema(value_type = Option<String>)]
     pub township: Option<Option<String>>,
+    /// Street address, 1–120 characters on one line; `null` clears it.
+    #[serde(default, deserialize_with = "crate::json::present")]
+    #[schema(value_type = Option<String>)]
+    pub address: Option<Option<String>>,
     pub code: Option<String>,
     /// `null` clears it.
     #[serde(default, deserialize_with = "crate::json::present")]
@@ -182,6 +190,7 @@ async fn update_venue(
     let name = body.name.as_deref().and_then(|n| checks.check("name", VenueName::parse(n)));
     let code = body.code.as_deref().and_then(|c| checks.check("code", VenueCode::parse(c)));
     let township = body.township.map(|t| t.and_then(|t| checks.check("township", VenueName::parse(&t))));
+    let address = body.address.map(|a| a.and_then(|a| checks.check("address", VenueAddress::parse(&a))));
     let location = body.location.map(|l| l.and_then(|l| check_location(&mut checks, l)));
     checks.finish()?;
 
@@ -199,6 +208,9 @@ async fn update_venue(
         }
         if let Some(township) = township {
             diesel::update(target).set(venues::township.eq(township.map(VenueName::into_inner))).execute(conn)?;
+        }
+        if let Some(address) = address {
+            diesel::update(target).set(venues::address.eq(address.map(VenueAddress::into_inner))).execute(conn)?;
         }
         if let Some(fence) = location {
             diesel::update(target)

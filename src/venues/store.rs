@@ -13,6 +13,7 @@ pub struct VenueRow {
     pub kind: String,
     pub name: String,
     pub township: Option<String>,
+    pub address: Option<String>,
     pub code: String,
     pub latitude: Option<f64>,
     pub longitude: Option<f64>,
@@ -26,6 +27,7 @@ pub struct NewVenue {
     pub kind: &'static str,
     pub name: String,
     pub township: Option<String>,
+    pub address: Option<String>,
     pub code: String,
     pub latitude: Option<f64>,
     pub longitude: Option<f64>,
@@ -44,6 +46,7 @@ pub fn insert(
             venues::kind.eq(v.kind),
             venues::name.eq(&v.name),
             venues::township.eq(&v.township),
+            venues::address.eq(&v.address),
             venues::code.eq(&v.code),
             venues::latitude.eq(v.latitude),
             venues::longitude.eq(v.longitude),
@@ -103,15 +106,17 @@ pub fn ids_by_code(conn: &mut DbConnection, committee_id: i64) -> Result<Vec<(St
     Ok(venues::table.filter(venues::committee_id.eq(committee_id)).select((venues::code, venues::id)).load(conn)?)
 }
 
-/// Each venue's township (where it is), by id.
-pub fn townships(
+/// Where each venue is, by id, as a member is told the way: its street address, else its
+/// township (a venue entered before addresses were kept), else nothing.
+pub fn whereabouts(
     conn: &mut DbConnection,
     committee_id: i64,
-) -> Result<std::collections::BTreeMap<i64, Option<String>>, ApiError> {
+) -> Result<std::collections::BTreeMap<i64, String>, ApiError> {
     Ok(venues::table
         .filter(venues::committee_id.eq(committee_id))
-        .select((venues::id, venues::township))
-        .load::<(i64, Option<String>)>(conn)?
+        .select((venues::id, venues::address, venues::township))
+        .load::<(i64, Option<String>, Option<String>)>(conn)?
         .into_iter()
+        .filter_map(|(id, address, township)| address.or(township).map(|place| (id, place)))
         .collect())
 }

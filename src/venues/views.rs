@@ -21,6 +21,9 @@ pub struct VenueView {
     pub kind: VenueKind,
     pub name: String,
     pub township: Option<String>,
+    /// Street address shown to members on their duties and at check-in (at most 120
+    /// characters); `null` when none was entered.
+    pub address: Option<String>,
     /// Short code in QR URLs: `/r/{code}`, `/display/{code}`.
     pub code: String,
     pub location: Option<Location>,
@@ -40,6 +43,7 @@ impl From<VenueRow> for VenueView {
             kind: VenueKind::from_storage(&r.kind),
             name: r.name,
             township: r.township,
+            address: r.address,
             code: r.code,
             location,
             active: r.active,

@@ -323,7 +323,8 @@ async fn fixture(app: &TestApp) -> Fixture {
         app,
         &admin,
         json!({
-            "kind": "township_studio", "name": "昆阳镇委员工作室", "township": "昆阳镇", "code": "kunyang",
+            "kind": "township_studio", "name": "昆阳镇委员工作室", "township": "昆阳镇",
+            "address": "平阳县昆阳镇便民服务中心二楼", "code": "kunyang",
             "location": { "latitude": 27.6617, "longitude": 120.5637, "radius_m": 200 }
         }),
     )

@@ -115,6 +115,9 @@ pub async fn duty_on(
     .unwrap()
 }
 
+/// Where 昆阳镇委员工作室 is, as its venue record says.
+pub const KUNYANG_ADDRESS: &str = "平阳县昆阳镇解放街128号便民服务中心二楼";
+
 /// The reception day at 昆阳镇委员工作室: 林委员 (lead) and 陈委员 on duty 08:30–11:30 today,
 /// 林委员 again tomorrow (a duty to offer to 王委员, a colleague of the studio), 赵委员 on
 /// duty at another studio, a coordinator of the studio, and a display device at it.
@@ -147,7 +150,8 @@ pub async fn reception(app: &TestApp) -> Reception {
         .post(
             "/api/v1/venues",
             &admin,
-            json!({ "kind": "township_studio", "name": "昆阳镇委员工作室", "code": "mp-kunyang", "township": "昆阳镇" }),
+            json!({ "kind": "township_studio", "name": "昆阳镇委员工作室", "code": "mp-kunyang", "township": "昆阳镇",
+                    "address": KUNYANG_ADDRESS }),
         )
         .await;
     assert_eq!(res.status(), 201);
@@ -511,6 +515,46 @@ async fn the_qr_url_opens_the_check_in_after_sign_in_and_checks_in_as_the_api_do
     // Something else read as a QR code.
     let page = zhao.page("/m/c/not-a-code").await;
     assert!(page.contains("无法识别的二维码"), "{page}");
+}
+
+#[tokio::test]
+async fn the_venue_address_shows_on_the_day_and_at_check_in() {
+    let app = spawn_app_at(reception_morning()).await;
+    let k = reception(&app).await;
+    let phone = Phone::sign_in(&app, &k.phones[0]).await;
+    let card = |page: &str, assignment: i64| {
+        let start = page.find(&format!(r#"id="duty-{assignment}""#)).expect("the duty's card");
+        let card = &page[start..];
+        card[..card.find("</section>").unwrap()].to_owned()
+    };
+
+    // 首页: today's duty and the next one say where to go.
+    let today = phone.page("/m").await;
+    for assignment in [k.today[0], k.tomorrow] {
+        let card = card(&today, assignment);
+        assert!(card.contains(&format!(r#"<p class="muted address">地址：{KUNYANG_ADDRESS}</p>"#)), "{card}");
+    }
+    // The scan-in page: the venue and where it is.
+    let (payload, _) = display_code(&app, &k).await;
+    let scan = phone.page(&format!("/m/c/{payload}")).await;
+    assert!(scan.contains(&format!(r#"id="scan-address">{KUNYANG_ADDRESS}<"#)), "{scan}");
+
+    // Changed through the API: the pages follow, escaped as text.
+    let res =
+        app.patch(&format!("/api/v1/venues/{}", k.venue), &k.admin, json!({ "address": "解放街<128>号 & 二楼" })).await;
+    assert_eq!(res.status(), 200);
+    let today = phone.page("/m").await;
+    assert!(card(&today, k.today[0]).contains("地址：解放街&#60;128&#62;号 &#38; 二楼"), "{today}");
+
+    // No address entered: the township, as before; neither: no address line at all.
+    let res = app.patch(&format!("/api/v1/venues/{}", k.venue), &k.admin, json!({ "address": null })).await;
+    assert_eq!(res.status(), 200);
+    assert!(card(&phone.page("/m").await, k.today[0]).contains("地址：昆阳镇</p>"));
+    assert!(phone.page(&format!("/m/c/{payload}")).await.contains(r#"id="scan-address">昆阳镇<"#));
+    let res = app.patch(&format!("/api/v1/venues/{}", k.venue), &k.admin, json!({ "township": null })).await;
+    assert_eq!(res.status(), 200);
+    assert!(!card(&phone.page("/m").await, k.today[0]).contains("地址："));
+    assert!(!phone.page(&format!("/m/c/{payload}")).await.contains("scan-address"));
 }
 
 #[tokio::test]

@@ -136,3 +136,65 @@ async fn framework_errors_are_problems_too() {
         app.post("/api/v1/venues", &admin, json!({ "kind": "township_studio", "name": huge, "code": "xx" })).await;
     problem(res, 413, "payload_too_large").await;
 }
+
+#[tokio::test]
+async fn a_venue_keeps_its_street_address() {
+    let app = spawn_app().await;
+    let c = app.committee("alpha", "38").await;
+    let admin = app.token(&c.admin_phone).await;
+    let res = app
+        .post(
+            "/api/v1/venues",
+            &admin,
+            json!({ "kind": "township_studio", "name": "昆阳镇委员工作室", "code": "addr-kunyang",
+                    "township": "昆阳镇", "address": "  平阳县昆阳镇解放街128号  " }),
+        )
+        .await;
+    assert_eq!(res.status(), 201);
+    let venue: Value = res.json().await.unwrap();
+    assert_eq!(venue["address"], "平阳县昆阳镇解放街128号", "trimmed");
+    let id = venue["id"].as_i64().unwrap();
+    let read: Value = app.get(&format!("/api/v1/venues/{id}"), &admin).await.json().await.unwrap();
+    assert_eq!(read["address"], "平阳县昆阳镇解放街128号");
+    // Without one it is null, not missing.
+    let other = app.venue(&admin, "addr-none", "无地址工作室").await;
+    let read: Value = app.get(&format!("/api/v1/venues/{other}"), &admin).await.json().await.unwrap();
+    assert_eq!(read["address"], Value::Null);
+
+    let path = format!("/api/v1/venues/{id}");
+    let patch = |body: Value| app.patch(&path, &admin, body);
+    let updated: Value = patch(json!({ "address": "平阳县昆阳镇城东街道政务中心三楼" })).await.json().await.unwrap();
+    assert_eq!(updated["address"], "平阳县昆阳镇城东街道政务中心三楼");
+    let updated: Value = patch(json!({ "name": "昆阳工作室" })).await.json().await.unwrap();
+    assert_eq!(updated["address"], "平阳县昆阳镇城东街道政务中心三楼", "absent: kept");
+
+    // Too long, several lines, blank: one clear field error each, nothing changed.
+    for (address, reason) in [
+        ("路".repeat(121), "too_long"),
+        ("解放街\n128号".to_owned(), "invalid_characters"),
+        ("  ".to_owned(), "required"),
+    ] {
+        let body = problem(patch(json!({ "address": address })).await, 422, "validation_failed").await;
+        assert_eq!(body["errors"][0]["field"], "address", "{body}");
+        assert_eq!(body["errors"][0]["reason"], reason, "{body}");
+        let created = app
+            .post(
+                "/api/v1/venues",
+                &admin,
+                json!({ "kind": "township_studio", "name": "新工作室", "code": "addr-new", "address": address }),
+            )
+            .await;
+        let body = problem(created, 422, "validation_failed").await;
+        assert_eq!(body["errors"][0]["field"], "address", "{body}");
+    }
+    let too_long = problem(patch(json!({ "address": "路".repeat(121) })).await, 422, "validation_failed").await;
+    assert!(too_long["errors"][0]["message"].as_str().unwrap().contains("120"), "{too_long}");
+    let read: Value = app.get(&format!("/api/v1/venues/{id}"), &admin).await.json().await.unwrap();
+    assert_eq!(read["address"], "平阳县昆阳镇城东街道政务中心三楼");
+
+    // Exactly 120 characters is fine; null clears it.
+    let updated: Value = patch(json!({ "address": "路".repeat(120) })).await.json().await.unwrap();
+    assert_eq!(updated["address"].as_str().unwrap().chars().count(), 120);
+    let updated: Value = patch(json!({ "address": null })).await.json().await.unwrap();
+    assert_eq!(updated["address"], Value::Null);
+}

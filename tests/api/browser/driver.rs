@@ -1,6 +1,8 @@
 //! The WebDriver harness: Debian's chromium, headless, driven through its chromedriver with
-//! fantoccini. One browser at a time in the whole test process (the machine has two cores);
-//! screenshots are kept as test artefacts, and one is taken whenever a browser test fails.
+//! fantoccini. One browser test at a time in the whole test process (the machine has two
+//! cores); a test may open a second, independent browser session (`Browser::second_session`:
+//! its own chromedriver, chromium and cookies) for a second person. Screenshots are kept as
+//! test artefacts, and one is taken whenever a browser test fails.
 //!
 //! ```ignore
 //! #[tokio::test]
@@ -49,19 +51,25 @@ pub struct Viewport {
     /// Emulates a phone (`goog:chromeOptions.mobileEmulation`): the page's
     /// `<meta name="viewport">` applies, touch events, a device pixel ratio of 2.
     pub mobile: bool,
+    /// The browser's text size in percent of the default (16 px): chromium's own font-size
+    /// preference, as a person with weak eyes sets it, so `rem`-sized text follows it.
+    pub text_percent: u32,
 }
 
 /// A small Android phone, as most residents hold one.
-pub const PHONE: Viewport = Viewport { width: 360, height: 740, mobile: true };
+pub const PHONE: Viewport = Viewport { width: 360, height: 740, mobile: true, text_percent: 100 };
+/// That phone with its text at 200 %, as many older members set it.
+pub const PHONE_LARGE_TEXT: Viewport = Viewport { text_percent: 200, ..PHONE };
 /// A tablet on its side, as a venue's display stands.
-pub const TABLET: Viewport = Viewport { width: 1280, height: 800, mobile: false };
+pub const TABLET: Viewport = Viewport { width: 1280, height: 800, mobile: false, text_percent: 100 };
 /// An office computer, for the console.
-pub const DESKTOP: Viewport = Viewport { width: 1366, height: 900, mobile: false };
+pub const DESKTOP: Viewport = Viewport { width: 1366, height: 900, mobile: false, text_percent: 100 };
 
-/// One browser at a time in this process: the tests run on two cores next to the servers.
+/// One browser test at a time in this process: the tests run on two cores next to the servers.
 static ONE_BROWSER: Mutex<()> = Mutex::new(());
 
 /// Where the chromedriver and chromium binaries are.
+#[derive(Clone)]
 struct Tools {
     chromedriver: PathBuf,
     chromium: PathBuf,
@@ -136,7 +144,7 @@ pub async fn run(test: &str, viewport: Viewport, body: impl AsyncFnOnce(&Browser
     // Held across the whole test on purpose, awaits included: each test thread has its own
     // runtime, and the others wait their turn for the browser.
     let turn = ONE_BROWSER.lock().unwrap_or_else(PoisonError::into_inner);
-    let browser = Browser::launch(test, viewport, &tools, turn).await;
+    let browser = Browser::launch(test, viewport, &tools, Some(turn)).await;
     let outcome = std::panic::AssertUnwindSafe(tokio::time::timeout(TEST_LIMIT, body(&browser))).catch_unwind().await;
     match outcome {
         Ok(Ok(())) => browser.close().await,
@@ -248,17 +256,17 @@ pub struct Browser {
     test: String,
     viewport: Viewport,
     dir: PathBuf,
-    // Dropped in this order: the driver (ending the browser), then the turn.
+    tools: Tools,
+    // Dropped in this order: the driver (ending the browser), then the turn (held by the
+    // test's first session only).
     driver: Chromedriver,
-    _turn: MutexGuard<'static, ()>,
+    _turn: Option<MutexGuard<'static, ()>>,
 }
 
 impl Browser {
-    #[expect(
-        clippy::await_holding_lock,
-        reason = "the turn is held for the whole test on purpose; each test thread has its own runtime"
-    )]
-    async fn launch(test: &str, viewport: Viewport, tools: &Tools, turn: MutexGuard<'static, ()>) -> Self {
+    /// `turn` (the first session's) is held for the whole test on purpose, awaits included;
+    /// each test thread has its own runtime.
+    async fn launch(test: &str, viewport: Viewport, tools: &Tools, turn: Option<MutexGuard<'static, ()>>) -> Self {
         let dir = artifacts_dir();
         std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("artefacts folder {}: {e}", dir.display()));
         // Artefacts of an earlier run of this test would mislead.
@@ -287,6 +295,14 @@ impl Browser {
             args.push("--hide-scrollbars".to_owned());
         }
         let mut chrome = json!({ "binary": tools.chromium, "args": args });
+        if viewport.text_percent != 100 {
+            // The profile's font-size preferences (chrome://settings/fonts): pages sized in
+            // `rem` and `em` grow with them, as with a phone browser's text-size setting.
+            let px = |base: u32| base * viewport.text_percent / 100;
+            chrome["prefs"] = json!({
+                "webkit": { "webprefs": { "default_font_size": px(16), "default_fixed_font_size": px(13) } },
+            });
+        }
         if viewport.mobile {
             chrome["mobileEmulation"] = json!({
                 "deviceMetrics": {
@@ -316,7 +332,8 @@ impl Browser {
             ))
             .await
             .expect("session timeouts");
-        let browser = Browser { client, test: test.to_owned(), viewport, dir, driver, _turn: turn };
+        let browser =
+            Browser { client, test: test.to_owned(), viewport, dir, tools: tools.clone(), driver, _turn: turn };
         if !viewport.mobile {
             browser.size_viewport().await;
         }
@@ -336,8 +353,17 @@ impl Browser {
             .unwrap_or_else(|e| panic!("window size {width}×{height}: {e}"));
     }
 
+    /// A second browser for another person in the same test (a colleague on their own
+    /// phone): its own chromedriver and chromium, so its own cookies and storage; the same
+    /// screen size. Its artefacts are named `<test>-<who>-<step>`. Close it with `close`
+    /// (dropping it ends it too). Only the test's first session takes the one-test-at-a-time
+    /// turn: a test holds it already.
+    pub async fn second_session(&self, who: &str) -> Browser {
+        Browser::launch(&format!("{}-{who}", self.test), self.viewport, &self.tools, None).await
+    }
+
     /// Ends the session (chromium quits); the driver goes when the browser is dropped.
-    async fn close(mut self) {
+    pub async fn close(mut self) {
         if self.driver.session.is_some() {
             let _ = self.client.clone().close().await;
             self.driver.session = None;

@@ -11,4 +11,4 @@ pub mod driver;
 mod member;
 mod resident;
 
-pub use driver::{Browser, DESKTOP, PHONE, TABLET, run};
+pub use driver::{Browser, DESKTOP, PHONE, PHONE_LARGE_TEXT, TABLET, run};
