@@ -1,11 +1,16 @@
 //! Domain types: parsed once at the boundary, valid from then on. No HTTP, no SQL here.
 
+mod channel;
 mod committee;
 mod item;
 mod member;
 mod venue;
 mod webhook;
 
+pub use channel::{
+    DingTalk, DingTalkInput, DingTalkView, NoticeRoutes, QuietHours, Route, Sms, SmsInput, SmsTemplate, SmsView, Wecom,
+    WecomInput, WecomView,
+};
 pub use committee::{CommitteeSettings, RankingWeights, Timezone};
 pub use item::{
     Difficulty, ITEM_TOPICS, Importance, ItemAction, ItemKind, ItemState, Resolution, Satisfaction, Tier, TrackingCode,

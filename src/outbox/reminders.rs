@@ -59,7 +59,7 @@ pub fn schedule_reminders(conn: &mut DbConnection, now: NaiveDateTime) -> Result
         .load(conn)?;
     let mut queued = 0;
     for (committee_id, timezone, settings) in committees {
-        let tz = crate::committee::parse_timezone(committee_id, &timezone);
+        let tz = super::channels::zone(committee_id, &timezone);
         let settings: CommitteeSettings = serde_json::from_str(&settings).map_err(ApiError::unexpected)?;
         let today = now.and_utc().with_timezone(&tz).date_naive();
         let mut steps = settings.reminder_days_before.clone();

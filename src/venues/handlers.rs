@@ -7,7 +7,8 @@ use super::queries::{self, NewVenue, VenueRow};
 use crate::auth::{Admin, AuthUser};
 use crate::clock::Clock;
 use crate::db::{self, DbPool};
-use crate::domain::{Geofence, VenueCode, VenueKind, VenueName};
+use crate::domain::{DingTalkInput, Geofence, VenueCode, VenueKind, VenueName, WecomInput};
+use crate::outbox::channels::store::{self as channels, ChannelsPatch, ChannelsView};
 use crate::error::{ApiError, ErrorCode, FieldChecks, Problem, conflict_on_unique};
 use crate::pagination::{Page, PageParams};
 
@@ -36,6 +37,9 @@ pub struct VenueView {
     pub active: bool,
     pub created_at: chrono::DateTime<chrono::Utc>,
     pub updated_at: chrono::DateTime<chrono::Utc>,
+    /// The studio's group robots (in the answers of `GET` and `PATCH /venues/{id}`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub channels: Option<ChannelsView>,
 }
 
 impl From<VenueRow> for VenueView {
@@ -54,6 +58,7 @@ impl From<VenueRow> for VenueView {
             active: r.active,
             created_at: r.created_at.and_utc(),
             updated_at: r.updated_at.and_utc(),
+            channels: None,
         }
     }
 }
@@ -175,8 +180,11 @@ async fn get_venue(
     id: web::Path<i64>,
 ) -> Result<web::Json<VenueView>, ApiError> {
     let id = id.into_inner();
-    let row = db::run(&pool, move |conn| queries::find(conn, user.committee_id, id)).await?;
-    Ok(web::Json(row.into()))
+    let (row, channels) = db::run(&pool, move |conn| {
+        Ok((queries::find(conn, user.committee_id, id)?, channels::view(conn, user.committee_id, Some(id))?))
+    })
+    .await?;
+    Ok(web::Json(VenueView { channels: Some(channels), ..VenueView::from(row) }))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -193,6 +201,14 @@ pub struct UpdateVenue {
     #[schema(value_type = Option<Location>)]
     pub location: Option<Option<Location>>,
     pub active: Option<bool>,
+    /// The studio group's DingTalk custom robot; `null` removes it.
+    #[serde(default, deserialize_with = "crate::json::present")]
+    #[schema(value_type = Option<DingTalkInput>)]
+    pub dingtalk: Option<Option<DingTalkInput>>,
+    /// The studio group's WeCom group robot; `null` removes it.
+    #[serde(default, deserialize_with = "crate::json::present")]
+    #[schema(value_type = Option<WecomInput>)]
+    pub wecom: Option<Option<WecomInput>>,
 }
 
 /// Change a venue (admin). Absent fields stay as they are.
@@ -228,7 +244,7 @@ async fn update_venue(
     checks.finish()?;
 
     let (id, committee_id) = (id.into_inner(), admin.committee_id);
-    let row = db::transaction(&pool, move |conn| {
+    let (row, channels) = db::transaction(&pool, move |conn| {
         queries::find(conn, committee_id, id)?;
         let target = venues::table.filter(venues::committee_id.eq(committee_id).and(venues::id.eq(id)));
         let now = clock.now_naive();
@@ -254,8 +270,12 @@ async fn update_venue(
         if let Some(active) = body.active {
             diesel::update(target).set(venues::active.eq(active)).execute(conn)?;
         }
-        queries::find(conn, committee_id, id)
+        let patch = ChannelsPatch { dingtalk: body.dingtalk, wecom: body.wecom, sms: None };
+        if !patch.is_empty() {
+            channels::apply(conn, committee_id, Some(id), patch, now)?;
+        }
+        Ok((queries::find(conn, committee_id, id)?, channels::view(conn, committee_id, Some(id))?))
     })
     .await?;
-    Ok(web::Json(row.into()))
+    Ok(web::Json(VenueView { channels: Some(channels), ..VenueView::from(row) }))
 }
