@@ -46,7 +46,7 @@ struct Got {
 }
 
 #[derive(Clone)]
-struct Receiver {
+pub(crate) struct Receiver {
     provider: Provider,
     mode: Arc<Mutex<Mode>>,
     /// The instant the sender's clock reads (DingTalk allows an hour either way).
@@ -81,7 +81,7 @@ impl Receiver {
         *self.mode.lock().unwrap() = mode;
     }
 
-    fn accepted(&self) -> Vec<Value> {
+    pub(crate) fn accepted(&self) -> Vec<Value> {
         self.got.lock().unwrap().iter().filter(|g| g.accepted).map(|g| g.body.clone()).collect()
     }
 
@@ -177,7 +177,7 @@ async fn answer(req: HttpRequest, body: web::Bytes, state: web::Data<Receiver>) 
     }
 }
 
-async fn with_conn<T: Send + 'static>(
+pub(crate) async fn with_conn<T: Send + 'static>(
     app: &TestApp,
     f: impl FnOnce(&mut zhiban::db::DbConnection) -> T + Send + 'static,
 ) -> T {
@@ -185,13 +185,13 @@ async fn with_conn<T: Send + 'static>(
     tokio::task::spawn_blocking(move || f(&mut pool.get().unwrap())).await.unwrap()
 }
 
-fn at(local: &str) -> NaiveDateTime {
+pub(crate) fn at(local: &str) -> NaiveDateTime {
     // Asia/Shanghai is UTC+8 all year.
     NaiveDateTime::parse_from_str(local, "%Y-%m-%d %H:%M").unwrap() - chrono::Duration::hours(8)
 }
 
 /// Runs the worker until nothing more is due at `now`, with a short HTTP timeout.
-async fn drain(app: &TestApp, now: NaiveDateTime) {
+pub(crate) async fn drain(app: &TestApp, now: NaiveDateTime) {
     let client = reqwest::Client::builder().timeout(Duration::from_secs(1)).build().unwrap();
     let policy = RetryPolicy::default();
     for _ in 0..10 {
@@ -278,15 +278,15 @@ async fn channel_settings_are_validated_and_their_secrets_never_shown() {
 
 /// A committee with a studio, two members on one published duty a week ahead, and the
 /// studio's robots plus the committee's SMS pointed at local receivers.
-struct Rostered {
+pub(crate) struct Rostered {
     committee_id: i64,
-    phones: [String; 2],
-    ding: Receiver,
+    pub(crate) phones: [String; 2],
+    pub(crate) ding: Receiver,
     wecom: Receiver,
-    sms: Receiver,
+    pub(crate) sms: Receiver,
 }
 
-async fn rostered(app: &TestApp, now: NaiveDateTime) -> Rostered {
+pub(crate) async fn rostered(app: &TestApp, now: NaiveDateTime) -> Rostered {
     let c = app.committee("alpha", "38").await;
     let admin = app.token(&c.admin_phone).await;
     let venue = app.venue(&admin, "a-kunyang", "昆阳镇委员工作室").await;
