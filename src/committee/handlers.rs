@@ -8,8 +8,8 @@ use crate::auth::{Admin, AuthUser};
 use crate::clock::Clock;
 use crate::db::{self, DbConnection, DbPool};
 use crate::domain::{CommitteeSettings, DingTalkInput, SmsInput, Timezone, WebhookSecret, WebhookUrl, WecomInput};
-use crate::outbox::channels::store::{self as channels, ChannelsPatch, ChannelsView};
 use crate::error::{ApiError, FieldChecks, Problem};
+use crate::outbox::channels::store::{self as channels, ChannelsPatch, ChannelsView};
 use crate::schema::committees;
 
 pub fn routes(cfg: &mut ServiceConfig) {

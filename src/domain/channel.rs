@@ -179,7 +179,10 @@ impl DingTalkInput {
         let secret = match self.secret {
             Some(s) => {
                 let s = s.trim().to_owned();
-                if !s.starts_with("SEC") || s.len() < 16 || s.len() > 256 || !s.bytes().all(|b| b.is_ascii_alphanumeric())
+                if !s.starts_with("SEC")
+                    || s.len() < 16
+                    || s.len() > 256
+                    || !s.bytes().all(|b| b.is_ascii_alphanumeric())
                 {
                     return Err((
                         "secret",
@@ -200,7 +203,8 @@ impl DingTalkInput {
 impl WecomInput {
     pub fn parse(self) -> Result<Wecom, (&'static str, Invalid)> {
         let url = WebhookUrl::parse(&self.webhook_url).map_err(|e| ("webhook_url", e))?;
-        let parsed = reqwest::Url::parse(url.as_str()).map_err(|_| ("webhook_url", Invalid::new("invalid_format", "")))?;
+        let parsed =
+            reqwest::Url::parse(url.as_str()).map_err(|_| ("webhook_url", Invalid::new("invalid_format", "")))?;
         if !parsed.query_pairs().any(|(k, v)| k == "key" && !v.is_empty()) {
             return Err(("webhook_url", Invalid::new("missing_key", "must carry the robot's ?key=…")));
         }
@@ -211,7 +215,10 @@ impl WecomInput {
 impl SmsInput {
     pub fn parse(self, current: Option<Sms>) -> Result<Sms, (&'static str, Invalid)> {
         if self.provider != "tencent" {
-            return Err(("provider", Invalid::new("unsupported", "the supported provider is `tencent` (Tencent Cloud SMS)")));
+            return Err((
+                "provider",
+                Invalid::new("unsupported", "the supported provider is `tencent` (Tencent Cloud SMS)"),
+            ));
         }
         let endpoint = match self.endpoint {
             Some(e) => WebhookUrl::parse(&e).map_err(|e| ("endpoint", e))?.as_str().to_owned(),
@@ -237,10 +244,7 @@ impl SmsInput {
             if let Some(bad) = template.params.iter().find(|p| !allowed.contains(&p.as_str())) {
                 return Err((
                     "templates",
-                    Invalid::new(
-                        "unknown_variable",
-                        format!("{kind}: {bad} is not one of {}", allowed.join(", ")),
-                    ),
+                    Invalid::new("unknown_variable", format!("{kind}: {bad} is not one of {}", allowed.join(", "))),
                 ));
             }
         }
@@ -443,7 +447,6 @@ mod tests {
         assert!(input(&["tracking_code"]).parse(None).is_ok());
         assert_eq!(input(&["member_name"]).parse(None).unwrap_err().1.reason, "unknown_variable");
     }
-
 
     fn utc(s: &str) -> NaiveDateTime {
         NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M").unwrap()

@@ -8,8 +8,8 @@ use crate::auth::{Admin, AuthUser};
 use crate::clock::Clock;
 use crate::db::{self, DbPool};
 use crate::domain::{DingTalkInput, Geofence, VenueCode, VenueKind, VenueName, WecomInput};
-use crate::outbox::channels::store::{self as channels, ChannelsPatch, ChannelsView};
 use crate::error::{ApiError, ErrorCode, FieldChecks, Problem, conflict_on_unique};
+use crate::outbox::channels::store::{self as channels, ChannelsPatch, ChannelsView};
 use crate::pagination::{Page, PageParams};
 
 pub fn routes(cfg: &mut ServiceConfig) {

@@ -107,7 +107,8 @@ fn url_pairs(q: &str) -> Vec<(String, String)> {
 /// DingTalk: `sign` must be Base64(HMAC-SHA256(secret, "{timestamp}\n{secret}")) and the
 /// timestamp within an hour of the server's time.
 fn dingtalk_ok(req: &HttpRequest, now_ms: i64) -> bool {
-    let (Some(ts), Some(sign), Some(_token)) = (query(req, "timestamp"), query(req, "sign"), query(req, "access_token"))
+    let (Some(ts), Some(sign), Some(_token)) =
+        (query(req, "timestamp"), query(req, "sign"), query(req, "access_token"))
     else {
         return false;
     };
@@ -259,18 +260,26 @@ async fn channel_settings_are_validated_and_their_secrets_never_shown() {
     // A new URL keeps the stored secret; a robot without one is refused; SMS carries only
     // zhiban's values (a resident's answer: the tracking code and nothing else).
     let res = app
-        .patch("/api/v1/committee", &admin, json!({ "dingtalk": { "webhook_url": "https://oapi.dingtalk.com/robot/send?access_token=new" } }))
+        .patch(
+            "/api/v1/committee",
+            &admin,
+            json!({ "dingtalk": { "webhook_url": "https://oapi.dingtalk.com/robot/send?access_token=new" } }),
+        )
         .await;
     assert_eq!(res.status(), 200);
     let mut bad = sms_config("https://sms.tencentcloudapi.com");
     bad["templates"]["item.replied"]["params"] = json!(["tracking_code", "phone"]);
-    let body = problem(app.patch("/api/v1/committee", &admin, json!({ "sms": bad })).await, 422, "validation_failed").await;
+    let body =
+        problem(app.patch("/api/v1/committee", &admin, json!({ "sms": bad })).await, 422, "validation_failed").await;
     assert_eq!(body["errors"][0]["field"], "sms.templates");
     assert_eq!(body["errors"][0]["reason"], "unknown_variable");
-    let res = app.patch("/api/v1/committee", &admin, json!({ "wecom": { "webhook_url": "https://qyapi.weixin.qq.com/x" } })).await;
+    let res = app
+        .patch("/api/v1/committee", &admin, json!({ "wecom": { "webhook_url": "https://qyapi.weixin.qq.com/x" } }))
+        .await;
     assert_eq!(problem(res, 422, "validation_failed").await["errors"][0]["field"], "wecom.webhook_url");
 
-    let view: Value = app.patch("/api/v1/committee", &admin, json!({ "dingtalk": null, "sms": null })).await.json().await.unwrap();
+    let view: Value =
+        app.patch("/api/v1/committee", &admin, json!({ "dingtalk": null, "sms": null })).await.json().await.unwrap();
     assert_eq!(view["channels"]["dingtalk"], Value::Null);
     assert!(view["channels"]["sms"].is_null());
     assert!(view["channels"]["wecom"]["webhook_url"].as_str().unwrap().ends_with("key=***"));
@@ -421,16 +430,33 @@ async fn quiet_hours_hold_sms_until_morning_but_not_an_item_arriving_on_duty() {
     let evening = at("2026-12-04 22:30");
     let app = spawn_app_at(evening.and_utc()).await;
     let r = rostered(&app, evening).await;
-    enqueue(&app, r.committee_id, "item.replied", json!({ "tracking_code": "K7Q2M9", "phone": "13912345678", "tracking_path": "/r/t/K7Q2M9" }), evening).await;
+    enqueue(
+        &app,
+        r.committee_id,
+        "item.replied",
+        json!({ "tracking_code": "K7Q2M9", "phone": "13912345678", "tracking_path": "/r/t/K7Q2M9" }),
+        evening,
+    )
+    .await;
     let venue = with_conn(&app, |conn| shifts::table.select(shifts::venue_id).first::<i64>(conn).unwrap()).await;
-    enqueue(&app, r.committee_id, "item.inbox", json!({ "item_id": 7, "venue_id": venue, "kind": "consultation",
-        "topic": "王大妈 13700001111 的低保问题", "member_ids": [] }), evening).await;
+    enqueue(
+        &app,
+        r.committee_id,
+        "item.inbox",
+        json!({ "item_id": 7, "venue_id": venue, "kind": "consultation",
+        "topic": "王大妈 13700001111 的低保问题", "member_ids": [] }),
+        evening,
+    )
+    .await;
     drain(&app, evening).await;
     assert_eq!(r.sms.count(), 0, "SMS waits for 08:00");
     let ding = r.ding.accepted();
     assert_eq!(ding.len(), 1, "the item goes to the studio's group at once");
     let group = ding[0].to_string();
-    assert!(!group.contains("13700001111") && !group.contains("低保") && !group.contains("王大妈"), "no resident data: {group}");
+    assert!(
+        !group.contains("13700001111") && !group.contains("低保") && !group.contains("王大妈"),
+        "no resident data: {group}"
+    );
 
     drain(&app, at("2026-12-05 07:59")).await;
     assert_eq!(r.sms.count(), 0);
@@ -449,13 +475,24 @@ async fn a_robot_gets_at_most_twenty_messages_a_minute_and_the_rest_wait() {
     let admin = app.token(&c.admin_phone).await;
     let ding = Receiver::start(Provider::DingTalk, now).await;
     let res = app
-        .patch("/api/v1/committee", &admin, json!({ "dingtalk": {
-            "webhook_url": format!("{}/robot/send?access_token=t", ding.base), "secret": DING_SECRET } }))
+        .patch(
+            "/api/v1/committee",
+            &admin,
+            json!({ "dingtalk": {
+            "webhook_url": format!("{}/robot/send?access_token=t", ding.base), "secret": DING_SECRET } }),
+        )
         .await;
     assert_eq!(res.status(), 200);
     for i in 0..25 {
-        enqueue(&app, c.id, "item.overdue", json!({ "item_id": i, "tracking_code": format!("T{i:05}"), "venue_id": null,
-            "tier": 2, "due_on": "2026-12-03", "level": 1, "member_ids": [] }), now).await;
+        enqueue(
+            &app,
+            c.id,
+            "item.overdue",
+            json!({ "item_id": i, "tracking_code": format!("T{i:05}"), "venue_id": null,
+            "tier": 2, "due_on": "2026-12-03", "level": 1, "member_ids": [] }),
+            now,
+        )
+        .await;
     }
     drain(&app, now).await;
     assert_eq!(ding.accepted().len(), 20);
@@ -479,12 +516,22 @@ async fn a_provider_failing_then_hanging_then_recovering_gets_every_notice_exact
     let app = spawn_app_at(now.and_utc()).await;
     let r = rostered(&app, now).await;
     for (code, phone) in [("AAAA11", "13911110001"), ("BBBB22", "13911110002"), ("CCCC33", "13911110003")] {
-        enqueue(&app, r.committee_id, "item.replied", json!({ "tracking_code": code, "phone": phone, "tracking_path": "/r/t/x" }), now).await;
+        enqueue(
+            &app,
+            r.committee_id,
+            "item.replied",
+            json!({ "tracking_code": code, "phone": phone, "tracking_path": "/r/t/x" }),
+            now,
+        )
+        .await;
     }
     r.sms.set(Mode::Fail500);
     drain(&app, now).await;
     let rows = channel_rows(&app).await;
-    assert!(rows.iter().all(|r| r.1 == "pending" && r.2 == 1 && r.3.as_deref() == Some("HTTP 500 Internal Server Error")), "{rows:?}");
+    assert!(
+        rows.iter().all(|r| r.1 == "pending" && r.2 == 1 && r.3.as_deref() == Some("HTTP 500 Internal Server Error")),
+        "{rows:?}"
+    );
 
     r.sms.set(Mode::Hang);
     let later = now + chrono::Duration::minutes(5);

@@ -152,7 +152,12 @@ pub fn group(conn: &mut DbConnection, kind: &str, payload: &Value) -> Result<Gro
             }
         }
         // Any other kind a committee routes to a group: its name only, nothing of its payload.
-        other => Group { title: "政协值班通知".to_owned(), lines: vec![format!("新通知：{other}")], mentions: vec![], dedupe: None },
+        other => Group {
+            title: "政协值班通知".to_owned(),
+            lines: vec![format!("新通知：{other}")],
+            mentions: vec![],
+            dedupe: None,
+        },
     })
 }
 
@@ -173,7 +178,13 @@ pub fn sms(
             let params: Vec<String> = template
                 .params
                 .iter()
-                .map(|p| if p == "tracking_code" { payload["tracking_code"].as_str().unwrap_or("").to_owned() } else { String::new() })
+                .map(|p| {
+                    if p == "tracking_code" {
+                        payload["tracking_code"].as_str().unwrap_or("").to_owned()
+                    } else {
+                        String::new()
+                    }
+                })
                 .collect();
             recipients.push(json!({ "phone": phone, "params": params }));
         }
@@ -208,7 +219,11 @@ fn value(kind: &str, name: &str, payload: &Value, member_name: &str) -> String {
         "end_time" => text("end_time"),
         "days_until" => payload["days_until"].as_u64().map(|n| n.to_string()).unwrap_or_default(),
         "status" if kind == "leave.decided" => {
-            if payload["status"] == "approved" { "已批准".to_owned() } else { "未获批准".to_owned() }
+            if payload["status"] == "approved" {
+                "已批准".to_owned()
+            } else {
+                "未获批准".to_owned()
+            }
         }
         _ => String::new(),
     }

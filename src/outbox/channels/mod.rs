@@ -119,7 +119,6 @@ pub fn route(
     Ok(())
 }
 
-
 /// A committee's stored time zone (checked when written); a damaged one reads as Asia/Shanghai.
 pub(crate) fn zone(committee_id: i64, name: &str) -> chrono_tz::Tz {
     name.parse().unwrap_or_else(|_| {

@@ -21,7 +21,7 @@ pub const WINDOW: Duration = Duration::seconds(61);
 pub fn take(conn: &mut DbConnection, target: &str, now: NaiveDateTime) -> QueryResult<Result<(), NaiveDateTime>> {
     let have: i64 = channel_send_slots::table.filter(channel_send_slots::target.eq(target)).count().get_result(conn)?;
     if have < i64::from(PER_MINUTE) {
-        let never = NaiveDateTime::UNIX_EPOCH;
+        let never = chrono::DateTime::UNIX_EPOCH.naive_utc();
         for slot in 0..PER_MINUTE {
             let inserted = db::may_conflict(conn, |conn| {
                 diesel::insert_into(channel_send_slots::table)

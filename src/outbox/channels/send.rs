@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use super::{rate, sign, store};
 use crate::db::DbPool;
 use crate::domain::{CommitteeSettings, DingTalk, Sms, Wecom};
-use crate::outbox::worker::{Outcome, OutboxRow, RetryPolicy, blocking, record};
+use crate::outbox::worker::{OutboxRow, Outcome, RetryPolicy, blocking, record};
 use crate::schema::{committees, outbox};
 
 /// The Tencent Cloud SMS API version and action used.

@@ -50,7 +50,9 @@ impl Tc3<'_> {
 
     /// The UTC date of the timestamp, `YYYY-MM-DD` (never the local one).
     pub fn date(&self) -> String {
-        chrono::DateTime::from_timestamp(self.timestamp, 0).map(|d| d.format("%Y-%m-%d").to_string()).unwrap_or_default()
+        chrono::DateTime::from_timestamp(self.timestamp, 0)
+            .map(|d| d.format("%Y-%m-%d").to_string())
+            .unwrap_or_default()
     }
 
     /// Step 2: the string to sign.

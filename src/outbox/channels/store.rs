@@ -127,9 +127,7 @@ pub fn apply(
         let config = match dingtalk {
             Some(input) => Some(
                 serde_json::to_string(
-                    &input
-                        .parse(current("dingtalk").and_then(|c| c.dingtalk()))
-                        .map_err(|e| invalid("dingtalk", e))?,
+                    &input.parse(current("dingtalk").and_then(|c| c.dingtalk())).map_err(|e| invalid("dingtalk", e))?,
                 )
                 .map_err(ApiError::unexpected)?,
             ),
@@ -141,7 +139,8 @@ pub fn apply(
     if let Some(wecom) = patch.wecom {
         let config = match wecom {
             Some(input) => Some(
-                serde_json::to_string(&input.parse().map_err(|e| invalid("wecom", e))?).map_err(ApiError::unexpected)?,
+                serde_json::to_string(&input.parse().map_err(|e| invalid("wecom", e))?)
+                    .map_err(ApiError::unexpected)?,
             ),
             None => None,
         };
@@ -154,8 +153,10 @@ pub fn apply(
         }
         let config = match sms {
             Some(input) => Some(
-                serde_json::to_string(&input.parse(current("sms").and_then(|c| c.sms())).map_err(|e| invalid("sms", e))?)
-                    .map_err(ApiError::unexpected)?,
+                serde_json::to_string(
+                    &input.parse(current("sms").and_then(|c| c.sms())).map_err(|e| invalid("sms", e))?,
+                )
+                .map_err(ApiError::unexpected)?,
             ),
             None => None,
         };
