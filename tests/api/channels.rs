@@ -571,3 +571,61 @@ async fn a_member_with_sms_off_gets_no_sms() {
     assert_eq!(sms[0]["PhoneNumberSet"], json!([format!("+86{}", r.phones[1])]));
     assert_eq!(r.ding.accepted().len(), 1, "the group still gets the team");
 }
+
+#[tokio::test]
+async fn the_admin_sees_each_channel_of_a_notice_and_retries_one_dead_letter() {
+    let now = at("2026-12-04 10:00");
+    let app = spawn_app_at(now.and_utc()).await;
+    let c = app.committee("alpha", "38").await;
+    let admin = app.token(&c.admin_phone).await;
+    let ding = Receiver::start(Provider::DingTalk, now).await;
+    // A wrong secret: DingTalk refuses the signature (errcode 310000), as it would.
+    let res = app
+        .patch("/api/v1/committee", &admin, json!({ "dingtalk": {
+            "webhook_url": format!("{}/robot/send?access_token=t", ding.base), "secret": "SECnotthesecret0123456789" } }))
+        .await;
+    assert_eq!(res.status(), 200);
+    enqueue(
+        &app,
+        c.id,
+        "item.overdue",
+        json!({ "item_id": 1, "tracking_code": "T00001", "venue_id": null,
+        "tier": 3, "due_on": "2026-12-03", "level": 1, "member_ids": [] }),
+        now,
+    )
+    .await;
+    let client = reqwest::Client::new();
+    let once = RetryPolicy { max_attempts: 1, ..RetryPolicy::default() };
+    worker::run_once(&app.pool, &client, "test-worker", now, &once).await.unwrap();
+    assert_eq!(ding.count(), 1);
+    assert!(ding.accepted().is_empty(), "refused: bad signature");
+
+    let notice: Value = app.get("/api/v1/outbox?channel=webhook", &admin).await.json().await.unwrap();
+    let notice_id = notice["items"][0]["id"].as_i64().unwrap();
+    assert_eq!(notice["items"][0]["held"], true, "no webhook configured: the notice itself waits");
+    let channels: Value = app.get(&format!("/api/v1/outbox?notice_id={notice_id}"), &admin).await.json().await.unwrap();
+    let row = &channels["items"][0];
+    assert_eq!(channels["items"].as_array().unwrap().len(), 1);
+    assert_eq!((row["channel"].as_str(), row["status"].as_str()), (Some("dingtalk"), Some("dead")));
+    assert_eq!(row["notice_id"], notice_id);
+    assert_eq!(row["last_error"], "errcode 310000: sign not match");
+    assert!(!channels.to_string().contains("access_token=t"), "no robot token in the view");
+
+    // The right secret, then the one channel retried: delivered once.
+    let res = app
+        .patch(
+            "/api/v1/committee",
+            &admin,
+            json!({ "dingtalk": {
+            "webhook_url": format!("{}/robot/send?access_token=t", ding.base), "secret": DING_SECRET } }),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    let id = row["id"].as_i64().unwrap();
+    let retried: Value = app.post(&format!("/api/v1/outbox/{id}/retry"), &admin, json!({})).await.json().await.unwrap();
+    assert_eq!(retried["status"], "pending");
+    drain(&app, now + chrono::Duration::seconds(5)).await;
+    assert_eq!(ding.accepted().len(), 1);
+    let channels: Value = app.get(&format!("/api/v1/outbox?notice_id={notice_id}"), &admin).await.json().await.unwrap();
+    assert_eq!(channels["items"][0]["status"], "delivered");
+}

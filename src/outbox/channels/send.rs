@@ -59,11 +59,11 @@ pub async fn deliver(
         return Ok(Outcome::Held);
     };
     let settings: CommitteeSettings = serde_json::from_str(&settings).unwrap_or_default();
-    if !super::urgent(&kind) {
-        if let Some(morning) = settings.quiet_hours.until(super::zone(committee_id, &timezone), now) {
-            release(pool, &row, worker_id, Some(morning)).await?;
-            return Ok(Outcome::Deferred);
-        }
+    if !super::urgent(&kind)
+        && let Some(morning) = settings.quiet_hours.until(super::zone(committee_id, &timezone), now)
+    {
+        release(pool, &row, worker_id, Some(morning)).await?;
+        return Ok(Outcome::Deferred);
     }
     if !matches!(config, Config::Sms(_)) {
         let slot_target = target.clone();
