@@ -272,7 +272,19 @@ async fn update_venue(
         }
         let patch = ChannelsPatch { dingtalk: body.dingtalk, wecom: body.wecom, sms: None };
         if !patch.is_empty() {
-            channels::apply(conn, committee_id, Some(id), patch, now)?;
+            let changed = channels::apply(conn, committee_id, Some(id), patch, now)?;
+            // Which channels changed, never their secrets.
+            let what = changed.join(",");
+            crate::audit::record(
+                conn,
+                committee_id,
+                Some(admin.member_id),
+                "venue.channels_changed",
+                "venue",
+                Some(id),
+                &what,
+                now,
+            )?;
         }
         Ok((queries::find(conn, committee_id, id)?, channels::view(conn, committee_id, Some(id))?))
     })
