@@ -219,7 +219,7 @@ fn import_members(
         .first(&mut *conn)
         .optional()?
         .ok_or_else(|| anyhow::anyhow!("no committee with code {committee:?}"))?;
-    let codes = crate::venues::queries::ids_by_code(&mut conn, committee_id)
+    let codes = crate::venues::store::ids_by_code(&mut conn, committee_id)
         .map_err(|e| anyhow::anyhow!("{e}"))?
         .into_iter()
         .collect();

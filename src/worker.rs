@@ -28,7 +28,7 @@ pub async fn run_worker(clock: Clock, pool: DbPool, worker_id: String, mut shutd
         if tokio::time::Instant::now() >= next_reminders {
             next_reminders = tokio::time::Instant::now() + REMINDER_INTERVAL;
             let now = clock.now_naive();
-            match blocking(&pool, move |conn| crate::outbox::reminders::schedule_reminders(conn, now)).await {
+            match blocking(&pool, move |conn| crate::roster::reminders::schedule_reminders(conn, now)).await {
                 Ok(0) => {}
                 Ok(queued) => tracing::info!(queued, "duty reminders queued"),
                 Err(e) => tracing::warn!(error.cause_chain = ?e, "queuing reminders failed"),

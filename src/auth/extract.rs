@@ -133,6 +133,6 @@ pub fn load_scope(conn: &mut crate::db::DbConnection, user: &AuthUser) -> Result
     if !user.roles.can_coordinate() {
         return Ok(VenueScope::Venues(BTreeSet::new()));
     }
-    let ids = super::queries::coordinator_venue_ids(conn, user.committee_id, user.member_id)?;
+    let ids = super::store::coordinator_venue_ids(conn, user.committee_id, user.member_id)?;
     Ok(VenueScope::Venues(ids.into_iter().collect()))
 }

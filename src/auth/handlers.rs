@@ -4,11 +4,12 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 
+use super::sign_in::authenticate;
+use super::store;
 use super::tokens::{JwtKeys, REFRESH_TOKEN_TTL_DAYS, random_token, sha256_hex};
-use super::{password, queries, throttle};
 use crate::clock::Clock;
 use crate::db::{self, DbConnection, DbPool};
-use crate::domain::{Phone, Role, Roles};
+use crate::domain::{Role, Roles};
 use crate::error::{ApiError, ErrorCode, Problem};
 
 pub fn routes(cfg: &mut ServiceConfig) {
@@ -77,35 +78,6 @@ async fn login(
     token_pair(&keys, member_id, committee_id, &roles, refresh_token, refresh_expires_at)
 }
 
-/// Checks a phone (as typed) and password, throttled per phone and per client `address`: the
-/// account, or `invalid_credentials` (the same answer for an unknown phone, after the same
-/// hashing work). Shared by the API's login and the console's sign-in.
-pub fn authenticate(
-    conn: &mut DbConnection,
-    phone: &str,
-    candidate: &str,
-    address: &str,
-    now: NaiveDateTime,
-) -> Result<queries::LoginAccount, ApiError> {
-    // Unparseable phones still count against the address and give the same answer.
-    let phone = Phone::parse(phone).map(|p| p.as_str().to_owned()).unwrap_or_else(|_| phone.to_owned());
-    let keys = &throttle::ThrottleKeys::new(&phone, address);
-    throttle::check(conn, keys, now)?;
-    let account = queries::account_by_phone(conn, &phone)?;
-    let stored = account.as_ref().and_then(|a| a.password_hash.as_deref());
-    let matches = password::verify(candidate, stored.unwrap_or_else(|| password::decoy_hash()));
-    match account {
-        Some(account) if matches && stored.is_some() => {
-            throttle::record_success(conn, keys)?;
-            Ok(account)
-        }
-        _ => {
-            throttle::record_failure(conn, keys, now)?;
-            Err(ErrorCode::InvalidCredentials.into())
-        }
-    }
-}
-
 /// Exchange a refresh token for a new pair. The old refresh token is spent.
 #[utoipa::path(
     tag = "auth",
@@ -142,33 +114,33 @@ enum Rotation {
 }
 
 fn rotate(conn: &mut DbConnection, presented_hash: &str, now: NaiveDateTime) -> Result<Rotation, ApiError> {
-    let Some(stored) = queries::refresh_token_by_hash(conn, presented_hash)? else {
+    let Some(stored) = store::refresh_token_by_hash(conn, presented_hash)? else {
         return Ok(Rotation::Refused(ErrorCode::RefreshTokenInvalid));
     };
     if stored.revoked_at.is_some() {
         return Ok(Rotation::Refused(ErrorCode::RefreshTokenInvalid));
     }
-    if stored.used_at.is_some() || !queries::mark_refresh_token_used(conn, stored.id, now)? {
+    if stored.used_at.is_some() || !store::mark_refresh_token_used(conn, stored.id, now)? {
         // A spent token came back: someone holds a copy. End every token of the family.
-        queries::revoke_family(conn, &stored.family, now)?;
+        store::revoke_family(conn, &stored.family, now)?;
         tracing::warn!(member_id = stored.member_id, "refresh token reuse; session family revoked");
         return Ok(Rotation::Refused(ErrorCode::RefreshTokenReused));
     }
     if stored.expires_at <= now {
         return Ok(Rotation::Refused(ErrorCode::RefreshTokenInvalid));
     }
-    let account = queries::account_by_id(conn, stored.committee_id, stored.member_id)?;
+    let account = store::account_by_id(conn, stored.committee_id, stored.member_id)?;
     let Some(account) = account else {
         return Ok(Rotation::Refused(ErrorCode::RefreshTokenInvalid));
     };
     if !account.active {
-        queries::revoke_family(conn, &stored.family, now)?;
+        store::revoke_family(conn, &stored.family, now)?;
         return Ok(Rotation::Refused(ErrorCode::AccountInactive));
     }
     let roles = Roles::parse_list(&account.roles).map_err(|e| ApiError::unexpected(anyhow::anyhow!("{e}")))?;
     let token = random_token();
     let expires_at = now + Duration::days(REFRESH_TOKEN_TTL_DAYS);
-    queries::insert_refresh_token(
+    store::insert_refresh_token(
         conn,
         account.committee_id,
         account.id,
@@ -195,8 +167,8 @@ async fn logout(
     let presented = sha256_hex(body.refresh_token.trim());
     let now = clock.now_naive();
     db::run(&pool, move |conn| {
-        if let Some(stored) = queries::refresh_token_by_hash(conn, &presented)? {
-            queries::revoke_family(conn, &stored.family, now)?;
+        if let Some(stored) = store::refresh_token_by_hash(conn, &presented)? {
+            store::revoke_family(conn, &stored.family, now)?;
         }
         Ok(())
     })
@@ -212,15 +184,7 @@ fn start_refresh_family(
 ) -> Result<(String, chrono::NaiveDateTime), ApiError> {
     let token = random_token();
     let expires_at = now + Duration::days(REFRESH_TOKEN_TTL_DAYS);
-    queries::insert_refresh_token(
-        conn,
-        committee_id,
-        member_id,
-        &random_token(),
-        &sha256_hex(&token),
-        now,
-        expires_at,
-    )?;
+    store::insert_refresh_token(conn, committee_id, member_id, &random_token(), &sha256_hex(&token), now, expires_at)?;
     Ok((token, expires_at))
 }
 

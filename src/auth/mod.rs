@@ -4,10 +4,12 @@
 mod extract;
 mod handlers;
 pub mod password;
-pub(crate) mod queries;
+mod sign_in;
+pub(crate) mod store;
 mod throttle;
 pub mod tokens;
 
 pub use extract::{Admin, AuthUser, Coordinator, VenueScope, load_scope};
-pub use handlers::{authenticate, routes};
+pub use handlers::routes;
+pub use sign_in::authenticate;
 pub use tokens::JwtKeys;

@@ -29,7 +29,7 @@ pub fn wanted_years(today: NaiveDate, known: &super::KnownYears) -> Vec<i32> {
 pub fn missing_now(conn: &mut DbConnection, committee_id: i64, now: NaiveDateTime) -> Result<Vec<i32>, ApiError> {
     let tz = crate::committee::timezone(conn, committee_id)?;
     let today = now.and_utc().with_timezone(&tz).date_naive();
-    Ok(wanted_years(today, &super::queries::known_years(conn, committee_id)?))
+    Ok(wanted_years(today, &super::store::known_years(conn, committee_id)?))
 }
 
 /// The notice to the committee's admins (`calendar.missing`).

@@ -3,11 +3,13 @@
 
 pub mod attention;
 mod handlers;
-pub mod queries;
+pub mod store;
+mod views;
 mod workflow;
 mod working_days;
 
-pub use handlers::{CalendarUpload, CalendarYearDoc, Holiday, routes};
+pub use handlers::routes;
+pub use views::{CalendarUpload, CalendarYearDoc, Holiday};
 pub use workflow::set_year;
 pub use working_days::WorkingDayCalendar;
 
@@ -107,7 +109,7 @@ mod tests {
 
     #[test]
     fn the_shipped_2026_file_is_valid() {
-        let doc: handlers::CalendarUpload = serde_json::from_str(CHINA_2026_JSON).unwrap();
+        let doc: views::CalendarUpload = serde_json::from_str(CHINA_2026_JSON).unwrap();
         let arrangement = doc.into_arrangement(2026).unwrap();
         assert_eq!(arrangement.holidays.len(), 33);
         assert!(arrangement.holidays.iter().any(|(date, name)| *date == d("2026-09-25") && name == "中秋节"));

@@ -2,8 +2,8 @@
 
 use chrono::NaiveDateTime;
 
-use super::handlers::{CalendarUpload, year_param};
-use super::queries;
+use super::store;
+use super::views::{CalendarUpload, year_param};
 use crate::db::DbConnection;
 use crate::error::ApiError;
 
@@ -16,11 +16,11 @@ pub fn set_year(
     year: i32,
     upload: CalendarUpload,
     now: NaiveDateTime,
-) -> Result<queries::StoredYear, ApiError> {
+) -> Result<store::StoredYear, ApiError> {
     let year = year_param(year)?;
     let source = upload.source.clone();
     let arrangement = upload.into_arrangement(year)?;
-    queries::replace(conn, committee_id, &arrangement, source.as_deref(), Some(actor), now)?;
+    store::replace(conn, committee_id, &arrangement, source.as_deref(), Some(actor), now)?;
     crate::audit::record(
         conn,
         committee_id,
@@ -31,5 +31,5 @@ pub fn set_year(
         "",
         now,
     )?;
-    queries::load(conn, committee_id, year)?.ok_or_else(|| ApiError::unexpected(anyhow::anyhow!("calendar vanished")))
+    store::load(conn, committee_id, year)?.ok_or_else(|| ApiError::unexpected(anyhow::anyhow!("calendar vanished")))
 }

@@ -52,7 +52,7 @@ pub fn compute(
         .inner_join(shifts::table.inner_join(rosters::table))
         .inner_join(members::table)
         .filter(assignments::committee_id.eq(committee_id))
-        .filter(rosters::status.eq("published"))
+        .filter(crate::roster::duties::published())
         .filter(shifts::local_date.between(from, to))
         .order((shifts::starts_at, shifts::id, assignments::id))
         .select((
@@ -91,7 +91,7 @@ pub fn compute(
         .load(conn)?;
     let on_leave =
         |member: i64, date: NaiveDate| leave.iter().any(|(m, f, t)| *m == member && (*f..=*t).contains(&date));
-    let opens = chrono::Duration::minutes(super::scan::OPENS_BEFORE_MINUTES);
+    let opens = crate::roster::duties::opens_before();
     let mut out = Vec::new();
     for (assignment_id, member_id, member_name, shift_id, venue_id, date, starts_at, ends_at, removed_at) in rows {
         let excused = swapped.contains(&assignment_id) || on_leave(member_id, date);

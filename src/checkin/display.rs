@@ -89,7 +89,7 @@ async fn create_device(
     let committee_id = admin.committee_id;
     let now = clock.now_naive();
     let (device_id, token, code, name) = db::transaction(&pool, move |conn| {
-        let venue = crate::venues::queries::find(conn, committee_id, venue_id)?;
+        let venue = crate::venues::store::find(conn, committee_id, venue_id)?;
         let (id, token) = register_device(conn, committee_id, venue_id, &name, admin.member_id, now)?;
         Ok((id, token, venue.code, name))
     })
@@ -172,7 +172,7 @@ async fn rotate_secret(
 ) -> Result<web::Json<SecretRotated>, ApiError> {
     let venue_id = id.into_inner();
     let version = db::transaction(&pool, move |conn| {
-        crate::venues::queries::find(conn, admin.committee_id, venue_id)?;
+        crate::venues::store::find(conn, admin.committee_id, venue_id)?;
         let version: i32 = diesel::update(venues::table.find(venue_id))
             .set((
                 venues::checkin_secret.eq(random_token()),
@@ -277,7 +277,7 @@ async fn display_code_endpoint(
     let code = db::run(&pool, move |conn| {
         match (&coordinator, &query.device) {
             (Some(c), _) => {
-                crate::venues::queries::find(conn, c.user.committee_id, venue_id)?;
+                crate::venues::store::find(conn, c.user.committee_id, venue_id)?;
                 c.scope.check(venue_id)?;
             }
             (None, Some(token)) => match device_venue(conn, token)? {
@@ -348,7 +348,7 @@ async fn checkin_poster(
 ) -> Result<HttpResponse, ApiError> {
     let venue_id = id.into_inner();
     let (payload, name) = db::run(&pool, move |conn| {
-        let venue = crate::venues::queries::find(conn, admin.committee_id, venue_id)?;
+        let venue = crate::venues::store::find(conn, admin.committee_id, venue_id)?;
         let (code, secret, version) = venue_secret(conn, venue_id)?;
         Ok((poster_code(secret.as_bytes(), &code, version), venue.name))
     })
@@ -424,21 +424,19 @@ async fn display_page(
         let Some((committee_id, venue_id)) = device_venue(conn, &token)? else {
             return Err(ErrorCode::Unauthenticated.into());
         };
-        let venue = crate::venues::queries::find(conn, committee_id, venue_id)?;
+        let venue = crate::venues::store::find(conn, committee_id, venue_id)?;
         if venue.code != venue_code {
             return Err(ErrorCode::Unauthenticated.into());
         }
         let code = current_code(conn, venue_id, clock.now_naive())?;
         let now = clock.now_naive();
-        let opens = chrono::Duration::minutes(super::scan::OPENS_BEFORE_MINUTES);
         let on_duty: Vec<(String, Option<i64>)> = assignments::table
             .inner_join(shifts::table.inner_join(rosters::table))
             .inner_join(members::table)
             .left_join(checkins::table)
             .filter(shifts::venue_id.eq(venue_id))
-            .filter(assignments::removed_at.is_null())
-            .filter(rosters::status.eq("published"))
-            .filter(shifts::starts_at.le(now + opens).and(shifts::ends_at.ge(now)))
+            .filter(crate::roster::duties::live())
+            .filter(crate::roster::duties::window_holds(now))
             .order(assignments::id)
             .select((members::name, checkins::id.nullable()))
             .load(conn)?;

@@ -10,6 +10,7 @@ use super::scan::{self, LATE_AFTER_MINUTES, ScanRequest, ScanResult};
 use crate::auth::{AuthUser, Coordinator, VenueScope};
 use crate::clock::Clock;
 use crate::db::{self, DbPool};
+use crate::domain::RosterStatus;
 use crate::error::{ApiError, ErrorCode, FieldChecks, Problem};
 use crate::schema::{assignments, checkins, members, rosters, shifts};
 
@@ -304,7 +305,7 @@ async fn manual_check_in(
     }
     let (committee_id, actor, now) = (c.user.committee_id, c.user.member_id, clock.now_naive());
     let view = db::transaction(&pool, move |conn| {
-        let (member_id, shift_id, venue_id, starts_at, status): (i64, i64, i64, chrono::NaiveDateTime, String) =
+        let (member_id, shift_id, venue_id, starts_at, status): (i64, i64, i64, chrono::NaiveDateTime, RosterStatus) =
             assignments::table
                 .inner_join(shifts::table.inner_join(rosters::table))
                 .filter(assignments::committee_id.eq(committee_id).and(assignments::id.eq(body.assignment_id)))
@@ -312,7 +313,7 @@ async fn manual_check_in(
                 .select((assignments::member_id, shifts::id, shifts::venue_id, shifts::starts_at, rosters::status))
                 .first(conn)?;
         c.scope.check(venue_id)?;
-        if status != "published" {
+        if status != RosterStatus::Published {
             return Err(ApiError::new(ErrorCode::InvalidTransition).with_detail("the roster is not published"));
         }
         let at = body.checked_in_at.map(|t| t.naive_utc()).unwrap_or(now);

@@ -12,8 +12,8 @@ use crate::domain::Geofence;
 use crate::error::ApiError;
 use crate::schema::{assignments, checkin_attempts, checkins, rosters, shifts, venues};
 
-/// Check-in opens this long before a shift starts.
-pub const OPENS_BEFORE_MINUTES: i64 = 60;
+/// Check-in opens this long before a shift starts: the duty's window.
+pub use crate::roster::duties::OPENS_BEFORE_MINUTES;
 /// Arriving later than this after the start counts as late.
 pub const LATE_AFTER_MINUTES: i64 = 15;
 /// Offline scans uploaded later than this are flagged `late_upload`.
@@ -146,15 +146,12 @@ fn duties_open_at(
     member_id: i64,
     at: NaiveDateTime,
 ) -> Result<Vec<Candidate>, ApiError> {
-    let opens = Duration::minutes(OPENS_BEFORE_MINUTES);
     let rows: Vec<(i64, i64, i64, String, NaiveDateTime, NaiveDateTime)> = assignments::table
         .inner_join(shifts::table.inner_join(rosters::table).inner_join(venues::table))
         .filter(assignments::committee_id.eq(committee_id))
         .filter(assignments::member_id.eq(member_id))
-        .filter(assignments::removed_at.is_null())
-        .filter(rosters::status.eq("published"))
-        .filter(shifts::starts_at.le(at + opens))
-        .filter(shifts::ends_at.ge(at))
+        .filter(crate::roster::duties::live())
+        .filter(crate::roster::duties::window_holds(at))
         .order(shifts::starts_at)
         .select((assignments::id, shifts::id, shifts::venue_id, venues::name, shifts::starts_at, shifts::ends_at))
         .load(conn)?;
@@ -178,8 +175,7 @@ fn has_duty_near(conn: &mut DbConnection, member_id: i64, venue_id: i64, at: Nai
     let found: Option<i64> = assignments::table
         .inner_join(shifts::table.inner_join(rosters::table))
         .filter(assignments::member_id.eq(member_id))
-        .filter(assignments::removed_at.is_null())
-        .filter(rosters::status.eq("published"))
+        .filter(crate::roster::duties::live())
         .filter(shifts::venue_id.eq(venue_id))
         .filter(shifts::starts_at.between(at - Duration::hours(18), at + Duration::hours(18)))
         .select(assignments::id)

@@ -14,7 +14,7 @@ use crate::auth::password;
 use crate::db::DbConnection;
 use crate::domain::{CommitteeSettings, Password, PersonName, Phone, Role, Roles, Timezone};
 use crate::error::ApiError;
-use crate::members::queries::{self as members, NewMember};
+use crate::members::store::{self as members, NewMember};
 use crate::schema::committees;
 
 /// What is needed to open a committee: its identity and its first admin.

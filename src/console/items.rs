@@ -15,26 +15,16 @@ use super::session::ConsoleUser;
 use crate::auth::VenueScope;
 use crate::committee::local_date;
 use crate::db::{self, DbConnection, DbPool};
-use crate::domain::{Difficulty, Importance, ItemAction, ItemKind, ItemState, Resolution, Tier};
+use crate::domain::{Difficulty, Importance, ItemAction, ItemState, Resolution, Tier};
 use crate::error::{ApiError, FieldChecks};
 use crate::html::see_other;
-use crate::items::handlers::{MAX_NOTE_CHARS, TriageChoice, coordinated_item, optional_text, triage_checked};
 use crate::items::store::{self, Actor, ItemRow};
 use crate::items::workflow::{self, CommitteeRules};
+use crate::items::workflow::{MAX_NOTE_CHARS, TriageChoice, coordinated_item, optional_text, triage_by_coordinator};
 use crate::schema::{handling_units, items, members, venues};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(board).service(item_page).service(triage).service(refer).service(reply).service(close);
-}
-
-/// 1 即办, 2 交办, 3 督办, 4 专报.
-pub fn tier_label(tier: i32) -> &'static str {
-    match tier {
-        1 => "一级 · 即办",
-        2 => "二级 · 交办",
-        3 => "三级 · 督办",
-        _ => "四级 · 专报",
-    }
 }
 
 pub struct Card {
@@ -85,10 +75,10 @@ fn scoped_items(
 }
 
 fn card(row: ItemRow, venue: String, today: NaiveDate) -> Card {
-    let state = row.state();
+    let state = row.state;
     Card {
         id: row.id,
-        kind: ItemKind::parse(&row.kind).map_or("", ItemKind::label_zh),
+        kind: row.kind.label_zh(),
         topic: row.topic,
         venue,
         state: state.label_zh(),
@@ -104,10 +94,10 @@ async fn board(user: ConsoleUser, pool: web::Data<DbPool>) -> Result<HttpRespons
     let (rows, today) = db::run(&pool, move |conn| scoped_items(conn, committee_id, &scope, now)).await?;
     let mut columns = vec![
         Column { title: "待分级", class: "tier-none", cards: Vec::new() },
-        Column { title: tier_label(1), class: "tier-1", cards: Vec::new() },
-        Column { title: tier_label(2), class: "tier-2", cards: Vec::new() },
-        Column { title: tier_label(3), class: "tier-3", cards: Vec::new() },
-        Column { title: tier_label(4), class: "tier-4", cards: Vec::new() },
+        Column { title: Tier::ALL[0].numbered_label_zh(), class: "tier-1", cards: Vec::new() },
+        Column { title: Tier::ALL[1].numbered_label_zh(), class: "tier-2", cards: Vec::new() },
+        Column { title: Tier::ALL[2].numbered_label_zh(), class: "tier-3", cards: Vec::new() },
+        Column { title: Tier::ALL[3].numbered_label_zh(), class: "tier-4", cards: Vec::new() },
     ];
     for (row, venue) in rows {
         let column = row.tier.map_or(0, |t| t.clamp(1, 4) as usize);
@@ -177,7 +167,7 @@ async fn item_page(
     let now = user.now;
     let (item, venue, events, today, tz, units, calendar) = db::run(&pool, move |conn| {
         let item = store::find(conn, committee_id, id)?;
-        let calendar = crate::calendar::queries::known_years(conn, committee_id)?;
+        let calendar = crate::calendar::store::known_years(conn, committee_id)?;
         scope.check(item.venue_id)?;
         let venue: String = venues::table.find(item.venue_id).select(venues::name).first(conn)?;
         let events = store::events(conn, item.id, false)?;
@@ -209,7 +199,7 @@ async fn item_page(
         Ok((item, venue, lines, local_date(rules.tz, now), rules.tz, units, calendar))
     })
     .await?;
-    let state = item.state();
+    let state = item.state;
     let events = events
         .into_iter()
         .map(|(at, by, action, note)| EventLine {
@@ -223,14 +213,14 @@ async fn item_page(
         chrome: Chrome::new(&user, "items"),
         tracking_code: crate::items::views::display_code(&item.tracking_code),
         venue,
-        kind: ItemKind::parse(&item.kind).map_or("", ItemKind::label_zh),
+        kind: item.kind.label_zh(),
         state: state.label_zh(),
-        tier: item.tier.map(tier_label),
+        tier: item.tier.and_then(Tier::from_stored).map(Tier::numbered_label_zh),
         overdue: state.awaits_answer() && item.due_on.is_some_and(|due| due < today),
         deadline_provisional: crate::items::views::deadline_provisional(&item, &calendar),
         can_triage: matches!(state, ItemState::Received | ItemState::Triaged | ItemState::Reopened),
-        importance: item.importance.clone().unwrap_or_else(|| Importance::Normal.as_str().to_owned()),
-        difficulty: item.difficulty.clone().unwrap_or_else(|| Difficulty::Easy.as_str().to_owned()),
+        importance: item.importance.unwrap_or(Importance::Normal).as_str().to_owned(),
+        difficulty: item.difficulty.unwrap_or(Difficulty::Easy).as_str().to_owned(),
         units: if ItemAction::Refer.next_state(state).is_some() { units } else { Vec::new() },
         can_reply: ItemAction::Reply.next_state(state).is_some(),
         closings: Resolution::ALL
@@ -296,7 +286,7 @@ async fn triage(
     let coordinator = user.coordinator.clone();
     db::transaction(&pool, move |conn| {
         let choice = TriageChoice { importance, difficulty, tier, reason: reason.as_deref(), note: note.as_deref() };
-        triage_checked(conn, &coordinator, id, choice, user.now)
+        triage_by_coordinator(conn, &coordinator, id, choice, user.now)
     })
     .await?;
     Ok(see_other(format!("/console/items/{id}")))

@@ -8,6 +8,8 @@
 //! interface the app is built against.
 
 mod calendar;
+mod error;
+mod headers;
 mod items;
 mod render;
 mod reports;
@@ -20,7 +22,7 @@ use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use askama::Template;
 use serde::Deserialize;
 
-pub use render::ConsoleError;
+pub use error::ConsoleError;
 pub use session::{ConsoleUser, SESSION_COOKIE, SIGN_IN_COOKIE};
 
 use crate::auth::tokens::{random_token, sha256_hex};

@@ -13,9 +13,10 @@ use super::render::{Chrome, ConsoleError, page};
 use super::session::ConsoleUser;
 use crate::auth::{AuthUser, VenueScope};
 use crate::db::{self, DbConnection, DbPool};
+use crate::domain::{LeaveAction, LeaveStatus, SwapAction, SwapStatus};
 use crate::error::ApiError;
 use crate::html::see_other;
-use crate::roster::requests::{decide_leave, decide_swap};
+use crate::roster::{leave, swaps};
 use crate::schema::{assignments, leave_requests, members, shifts, swap_requests, venues};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -30,8 +31,8 @@ pub struct SwapLine {
     pub start: String,
     pub from: String,
     pub taker: Option<String>,
-    /// `offered` (no colleague yet: can only be rejected) or `accepted`.
-    pub status: String,
+    /// `Offered` (no colleague yet: can only be rejected) or `Accepted`.
+    pub status: SwapStatus,
     pub note: String,
 }
 
@@ -52,7 +53,7 @@ struct RequestsPage {
 }
 
 /// id, giver, taker, status, note, venue id, venue name, date, start.
-type SwapRow = (i64, i64, Option<i64>, String, String, i64, String, NaiveDate, NaiveTime);
+type SwapRow = (i64, i64, Option<i64>, SwapStatus, String, i64, String, NaiveDate, NaiveTime);
 
 fn open_requests(
     conn: &mut DbConnection,
@@ -62,7 +63,7 @@ fn open_requests(
     let swaps: Vec<SwapRow> = swap_requests::table
         .inner_join(assignments::table.inner_join(shifts::table.inner_join(venues::table)))
         .filter(swap_requests::committee_id.eq(committee_id))
-        .filter(swap_requests::status.eq_any(["offered", "accepted"]))
+        .filter(swap_requests::status.eq_any(SwapStatus::OPEN))
         .order((shifts::local_date, swap_requests::id))
         .select((
             swap_requests::id,
@@ -80,7 +81,7 @@ fn open_requests(
     let leaves: Vec<(i64, i64, NaiveDate, NaiveDate, String, Option<i64>)> = leave_requests::table
         .inner_join(members::table)
         .filter(leave_requests::committee_id.eq(committee_id))
-        .filter(leave_requests::status.eq("pending"))
+        .filter(leave_requests::status.eq(LeaveStatus::Pending))
         .order((leave_requests::date_from, leave_requests::id))
         .select((
             leave_requests::id,
@@ -91,8 +92,7 @@ fn open_requests(
             members::home_venue_id,
         ))
         .load(conn)?;
-    // As the decision itself rules: a member without a home studio is anyone's to decide.
-    let leaves: Vec<_> = leaves.into_iter().filter(|l| l.5.is_none_or(|home| scope.includes(home))).collect();
+    let leaves: Vec<_> = leaves.into_iter().filter(|l| leave::decided_within(scope, l.5)).collect();
 
     let mut ids: Vec<i64> = swaps.iter().flat_map(|s| [Some(s.1), s.2]).flatten().collect();
     ids.extend(leaves.iter().map(|l| l.1));
@@ -137,21 +137,16 @@ struct DecisionForm {
 }
 
 /// A coordinator's `approve` or `reject` (anything else is not a page) through the same
-/// decision the API makes; back to the list.
-async fn decide<T: Send + 'static>(
+/// workflow as the API's; back to the list.
+async fn decide(
     user: ConsoleUser,
     pool: web::Data<DbPool>,
-    path: web::Path<(i64, String)>,
     form: web::Form<DecisionForm>,
-    decision: fn(&mut DbConnection, &AuthUser, i64, &str, chrono::NaiveDateTime) -> Result<T, ApiError>,
+    decision: impl FnOnce(&mut DbConnection, &AuthUser, chrono::NaiveDateTime) -> Result<(), ApiError> + Send + 'static,
 ) -> Result<HttpResponse, ConsoleError> {
     user.check_csrf(&form.csrf)?;
-    let (id, action) = path.into_inner();
-    if !matches!(action.as_str(), "approve" | "reject") {
-        return Err(ApiError::not_found().into());
-    }
     let (actor, now) = (user.coordinator.user.clone(), user.now);
-    db::transaction(&pool, move |conn| decision(conn, &actor, id, &action, now)).await?;
+    db::transaction(&pool, move |conn| decision(conn, &actor, now)).await?;
     Ok(see_other("/console/requests"))
 }
 
@@ -162,7 +157,9 @@ async fn swap_decision(
     path: web::Path<(i64, String)>,
     form: web::Form<DecisionForm>,
 ) -> Result<HttpResponse, ConsoleError> {
-    decide(user, pool, path, form, decide_swap).await
+    let (id, action) = path.into_inner();
+    let action = SwapAction::parse(&action).filter(|a| a.is_coordinators()).ok_or_else(ApiError::not_found)?;
+    decide(user, pool, form, move |conn, actor, now| swaps::act(conn, actor, id, action, now).map(drop)).await
 }
 
 #[post("/console/leave/{id}/{action}")]
@@ -172,5 +169,7 @@ async fn leave_decision(
     path: web::Path<(i64, String)>,
     form: web::Form<DecisionForm>,
 ) -> Result<HttpResponse, ConsoleError> {
-    decide(user, pool, path, form, decide_leave).await
+    let (id, action) = path.into_inner();
+    let action = LeaveAction::parse(&action).filter(|a| a.is_coordinators()).ok_or_else(ApiError::not_found)?;
+    decide(user, pool, form, move |conn, actor, now| leave::act(conn, actor, id, action, now).map(drop)).await
 }

@@ -377,17 +377,9 @@ async fn generate(
 ) -> Result<HttpResponse, ConsoleError> {
     user.check_csrf(&form.csrf)?;
     let month = Month::parse(&form.month).ok_or_else(|| ApiError::field("month", "invalid", "月份格式应为 2026-12"))?;
-    let (committee_id, actor, venues) = (user.committee_id(), user.member_id(), user.coordinator.scope.ids());
+    let (coordinator, now) = (user.coordinator.clone(), user.now);
     db::transaction(&pool, move |conn| {
-        crate::roster::handlers::generate_draft(
-            conn,
-            committee_id,
-            actor,
-            month.first(),
-            month.last(),
-            venues.as_deref(),
-            user.now,
-        )
+        crate::roster::changes::generate_draft(conn, &coordinator, month.first(), month.last(), None, now)
     })
     .await?;
     Ok(see_other(format!("/console/roster?month={month}")))

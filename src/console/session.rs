@@ -10,7 +10,7 @@ use actix_web::{FromRequest, HttpRequest, dev::Payload, web};
 use chrono::{Duration, NaiveDateTime};
 use diesel::prelude::*;
 
-use super::render::ConsoleError;
+use super::error::ConsoleError;
 use crate::auth::tokens::{random_token, sha256_hex};
 use crate::auth::{AuthUser, Coordinator, load_scope};
 use crate::clock::Clock;

@@ -13,6 +13,7 @@ use crate::error::ApiError;
 
 pub mod backup;
 pub mod group_commit;
+mod stored_text;
 
 pub use group_commit::GroupCommit;
 

@@ -44,8 +44,7 @@ fn check_in_past_duties(
     let past: Vec<(i64, i64, i64, i64, NaiveDateTime)> = assignments::table
         .inner_join(shifts::table.inner_join(rosters::table))
         .filter(assignments::committee_id.eq(committee_id))
-        .filter(assignments::removed_at.is_null())
-        .filter(rosters::status.eq("published"))
+        .filter(crate::roster::duties::live())
         .filter(shifts::ends_at.lt(now))
         .select((assignments::id, assignments::member_id, shifts::venue_id, shifts::id, shifts::starts_at))
         .load(conn)?;
@@ -82,7 +81,7 @@ fn collect_items(conn: &mut DbConnection, committee_id: i64, now: NaiveDateTime)
     let duties: Vec<(i64, i64, i64, NaiveDate, NaiveDateTime)> = assignments::table
         .inner_join(shifts::table.inner_join(rosters::table).inner_join(venues::table))
         .filter(assignments::committee_id.eq(committee_id))
-        .filter(rosters::status.eq("published"))
+        .filter(crate::roster::duties::published())
         .filter(venues::kind.eq("township_studio"))
         .filter(shifts::ends_at.lt(now))
         .order((shifts::local_date.desc(), shifts::venue_id, assignments::id))

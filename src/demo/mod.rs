@@ -12,8 +12,8 @@ use crate::auth::password;
 use crate::db::DbConnection;
 use crate::domain::{Password, PersonName, Phone, Role, Roles, Timezone, VenueKind};
 use crate::error::ApiError;
-use crate::members::queries::{self as members, NewMember};
-use crate::venues::queries::{self as venues, NewVenue};
+use crate::members::store::{self as members, NewMember};
+use crate::venues::store::{self as venues, NewVenue};
 
 pub const COMMITTEE_CODE: &str = "pingyang";
 pub const PASSWORD: &str = "zhiban-demo";
@@ -120,7 +120,7 @@ pub fn ensure(conn: &mut DbConnection, now: NaiveDateTime) -> Result<DemoCounty,
         tracing::warn!(%today, "the demo's rosters do not cover today: start on an empty data folder to lay them around today");
     }
     let period = rosters::period(today);
-    let provisional_years = crate::calendar::queries::missing_years(conn, committee_id, period.0, period.1)?;
+    let provisional_years = crate::calendar::store::missing_years(conn, committee_id, period.0, period.1)?;
     let mut displays = Vec::new();
     let admin = rosters::member_id(conn, committee_id, ADMIN_PHONE)?;
     for code in [HOME_CODE.to_owned(), format!("py-{}", TOWNSHIPS[0].1)] {
@@ -274,7 +274,7 @@ fn create(conn: &mut DbConnection, now: NaiveDateTime) -> Result<i64, ApiError> 
             serde_json::from_str(crate::calendar::CHINA_2026_JSON).map_err(ApiError::unexpected)?;
         let source = doc.source.clone();
         let arrangement = doc.into_arrangement(2026)?;
-        crate::calendar::queries::replace(
+        crate::calendar::store::replace(
             conn,
             committee_id,
             &arrangement,

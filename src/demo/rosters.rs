@@ -35,7 +35,7 @@ pub fn publish_period(
     let tz = crate::committee::timezone(conn, committee_id)?;
     let (from, to) = period(crate::committee::local_date(tz, now));
     diesel::Connection::transaction(conn, |conn| {
-        let missing = crate::calendar::queries::missing_years(conn, committee_id, from, to)?;
+        let missing = crate::calendar::store::missing_years(conn, committee_id, from, to)?;
         let (input, templates) = crate::roster::store::generation_input(conn, committee_id, from, to, None)?;
         let generated = crate::roster::generate(&input);
         let roster_id = crate::roster::store::insert_draft(
@@ -178,7 +178,7 @@ pub fn covers(conn: &mut DbConnection, committee_id: i64, date: NaiveDate) -> Re
     Ok(diesel::select(diesel::dsl::exists(
         rosters::table
             .filter(rosters::committee_id.eq(committee_id))
-            .filter(rosters::status.eq("published"))
+            .filter(crate::roster::duties::published())
             .filter(rosters::period_from.le(date).and(rosters::period_to.ge(date))),
     ))
     .get_result(conn)?)

@@ -7,28 +7,6 @@ use utoipa::ToSchema;
 
 use super::Invalid;
 
-macro_rules! text_enum {
-    ($(#[$meta:meta])* $name:ident { $( $variant:ident = $text:literal ),* $(,)? }) => {
-        $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
-        #[serde(rename_all = "snake_case")]
-        pub enum $name { $( $variant, )* }
-
-        impl $name {
-            pub const ALL: &'static [$name] = &[ $( $name::$variant, )* ];
-
-            pub fn as_str(self) -> &'static str {
-                match self { $( $name::$variant => $text, )* }
-            }
-
-            /// Reads the stored form; `None` for anything else.
-            pub fn parse(raw: &str) -> Option<Self> {
-                match raw { $( $text => Some($name::$variant), )* _ => None }
-            }
-        }
-    };
-}
-
 /// The topics offered when an item is written down (the resident's form, a member recording).
 pub const ITEM_TOPICS: &[&str] =
     &["就业社保", "教育", "医疗卫生", "交通出行", "环境卫生", "社会治安", "农业农村", "城乡建设", "养老托育", "其他"];
@@ -148,8 +126,21 @@ impl Tier {
         self.0
     }
 
-    pub fn name_zh(self) -> &'static str {
+    pub const ALL: [Tier; 4] = [Tier(1), Tier(2), Tier(3), Tier(4)];
+
+    /// 即办, 交办, 督办, 专报.
+    pub fn label_zh(self) -> &'static str {
         ["即办", "交办", "督办", "专报"][usize::from(self.0 - 1)]
+    }
+
+    /// 一级 · 即办 … 四级 · 专报: with its number, as the console heads its columns.
+    pub fn numbered_label_zh(self) -> &'static str {
+        ["一级 · 即办", "二级 · 交办", "三级 · 督办", "四级 · 专报"][usize::from(self.0 - 1)]
+    }
+
+    /// A stored tier; `None` for a value outside 1–4, which the schema's CHECK refuses.
+    pub fn from_stored(n: i32) -> Option<Self> {
+        Self::new(i64::from(n)).ok()
     }
 
     /// Tiers 3 and 4 are looked at again after closing (回头看).

@@ -1,9 +1,61 @@
-//! Domain types: parsed once at the boundary, valid from then on. No HTTP, no SQL here.
+//! Domain types: parsed once at the boundary, valid from then on. No HTTP, no SQL here (the
+//! diesel derives on stored enumerations only say which column type holds them; reading and
+//! writing them is `db::stored_text`).
+
+/// A type stored as one of a fixed set of texts.
+pub trait StoredText: Sized + std::fmt::Debug + 'static {
+    /// The type's name, for the error on a corrupt row.
+    const WHAT: &'static str;
+    fn as_stored(&self) -> &'static str;
+    fn from_stored(raw: &str) -> Option<Self>;
+}
+
+/// An enumeration stored and sent as snake_case text: `as_str` writes it, `parse` reads it.
+/// Columns holding one are read and written as the type itself (the diesel derives here; the
+/// text conversion in `db::stored_text`), so no read re-parses a string with a fallback.
+macro_rules! text_enum {
+    ($(#[$meta:meta])* $name:ident { $( $variant:ident = $text:literal ),* $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+        #[derive(diesel::AsExpression, diesel::FromSqlRow)]
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        #[serde(rename_all = "snake_case")]
+        pub enum $name { $( $variant, )* }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[ $( $name::$variant, )* ];
+
+            pub fn as_str(self) -> &'static str {
+                match self { $( $name::$variant => $text, )* }
+            }
+
+            /// Reads the stored form; `None` for anything else.
+            pub fn parse(raw: &str) -> Option<Self> {
+                match raw { $( $text => Some($name::$variant), )* _ => None }
+            }
+        }
+
+        impl $crate::domain::StoredText for $name {
+            const WHAT: &'static str = stringify!($name);
+
+            fn as_stored(&self) -> &'static str {
+                self.as_str()
+            }
+
+            fn from_stored(raw: &str) -> Option<Self> {
+                Self::parse(raw)
+            }
+        }
+    };
+}
 
 mod channel;
 mod committee;
 mod item;
+mod leave;
 mod member;
+mod roster;
+mod swap;
 mod venue;
 mod webhook;
 
@@ -16,7 +68,10 @@ pub use item::{
     Difficulty, ITEM_TOPICS, Importance, ItemAction, ItemKind, ItemState, Resolution, Satisfaction, Tier, TrackingCode,
     TriageMatrix,
 };
+pub use leave::{LeaveAction, LeaveStatus, MAX_LEAVE_DAYS};
 pub use member::{Password, PersonName, Phone, Role, Roles, Sector};
+pub use roster::RosterStatus;
+pub use swap::{SwapAction, SwapStatus};
 pub use venue::{Geofence, VenueCode, VenueKind, VenueName};
 pub use webhook::{WebhookSecret, WebhookUrl};
 

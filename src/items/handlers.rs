@@ -11,7 +11,9 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::store::{self, Actor, ItemRow};
 use super::views::{EventView, ItemDetail, ItemView};
-use super::workflow::{self, CommitteeRules, Triage};
+use super::workflow::{
+    self, CommitteeRules, MAX_NOTE_CHARS, TriageChoice, coordinated_item, optional_text, text, triage_by_coordinator,
+};
 use crate::auth::{AuthUser, Coordinator, VenueScope, load_scope};
 use crate::clock::Clock;
 use crate::committee::local_date;
@@ -35,8 +37,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(my_inbox);
 }
 
-use super::reception::{self, Access, access, text};
-pub use super::reception::{MAX_BODY_CHARS, MAX_NOTE_CHARS, MAX_TOPIC_CHARS, optional_text};
+use super::reception::{self, Access, access};
 
 fn today(rules: &CommitteeRules, now: NaiveDateTime) -> NaiveDate {
     local_date(rules.tz, now)
@@ -137,7 +138,7 @@ async fn list_items(
             )));
         }
         let rows: Vec<ItemRow> = query.load(conn)?;
-        let calendar = crate::calendar::queries::known_years(conn, committee_id)?;
+        let calendar = crate::calendar::store::known_years(conn, committee_id)?;
         Ok(rows.into_iter().map(|r| ItemView::new(r, today, true, &calendar)).collect::<Vec<_>>())
     })
     .await?;
@@ -147,7 +148,7 @@ async fn list_items(
 fn detail(conn: &mut DbConnection, item: ItemRow, full: bool, now: NaiveDateTime) -> Result<ItemDetail, ApiError> {
     let rules = CommitteeRules::load(conn, item.committee_id)?;
     let timeline = store::events(conn, item.id, false)?.into_iter().map(EventView::from).collect();
-    let calendar = crate::calendar::queries::known_years(conn, item.committee_id)?;
+    let calendar = crate::calendar::store::known_years(conn, item.committee_id)?;
     Ok(ItemDetail { item: ItemView::new(item, today(&rules, now), full, &calendar), timeline })
 }
 
@@ -223,13 +224,6 @@ async fn record_item(
 
 // ----------------------------------------------------------------------------- triage and the rest
 
-/// Loads the item for a coordinator: 404 outside the committee, 403 outside their venues.
-pub fn coordinated_item(conn: &mut DbConnection, c: &Coordinator, id: i64) -> Result<ItemRow, ApiError> {
-    let item = store::find(conn, c.user.committee_id, id)?;
-    c.scope.check(item.venue_id)?;
-    Ok(item)
-}
-
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TriageRequest {
@@ -274,47 +268,11 @@ async fn triage_item(
             note: note.as_deref(),
         };
         let now = clock.now_naive();
-        let item = triage_checked(conn, &coordinator, id, choice, now)?;
+        let item = triage_by_coordinator(conn, &coordinator, id, choice, now)?;
         detail(conn, item, true, now)
     })
     .await?;
     Ok(web::Json(view))
-}
-
-/// A coordinator's triage, its free text already checked for length.
-pub struct TriageChoice<'a> {
-    pub importance: Importance,
-    pub difficulty: Difficulty,
-    /// A tier other than the matrix gives; needs `reason`.
-    pub tier: Option<Tier>,
-    pub reason: Option<&'a str>,
-    pub note: Option<&'a str>,
-}
-
-/// Triages an item of the coordinator's venues with fields already checked: the matrix's tier,
-/// or an override that must carry a reason. The item as it now stands. Shared by the API and
-/// the console; runs inside the caller's transaction.
-pub fn triage_checked(
-    conn: &mut DbConnection,
-    coordinator: &Coordinator,
-    id: i64,
-    choice: TriageChoice<'_>,
-    now: NaiveDateTime,
-) -> Result<ItemRow, ApiError> {
-    let TriageChoice { importance, difficulty, tier, reason, note } = choice;
-    let item = coordinated_item(conn, coordinator, id)?;
-    let rules = CommitteeRules::load(conn, item.committee_id)?;
-    let matrix_tier = rules.settings.triage_matrix.tier(importance, difficulty);
-    let override_tier = match (tier, reason) {
-        (Some(t), Some(r)) if t != matrix_tier => Some((t, r)),
-        (Some(t), None) if t != matrix_tier => {
-            return Err(ApiError::field("reason", "required", "overriding the matrix's tier needs a reason"));
-        }
-        _ => None,
-    };
-    let triage = Triage { importance, difficulty, override_tier, note };
-    workflow::triage(conn, &item, Actor::Member(coordinator.user.member_id), triage, &rules, now)?;
-    store::find(conn, item.committee_id, id)
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -572,7 +530,7 @@ async fn my_inbox(clock: Clock, user: AuthUser, pool: web::Data<DbPool>) -> Resu
         let rules = CommitteeRules::load(conn, user.committee_id)?;
         let today = today(&rules, now);
         let full = load_scope(conn, &user)?;
-        let calendar = crate::calendar::queries::known_years(conn, user.committee_id)?;
+        let calendar = crate::calendar::store::known_years(conn, user.committee_id)?;
         Ok(found
             .into_iter()
             .map(|r| {

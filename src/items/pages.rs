@@ -17,7 +17,7 @@ use super::views::{PublicEvent, PublicItemView};
 use super::workflow::{self, CommitteeRules};
 use crate::clock::Clock;
 use crate::db::{self, DbPool};
-use crate::domain::{ItemKind, Satisfaction};
+use crate::domain::Satisfaction;
 use crate::error::{ApiError, ErrorCode, FieldError};
 use crate::html::see_other;
 use crate::schema::venues;
@@ -435,7 +435,7 @@ async fn unit_page(
     match found {
         Ok((mut view, tz)) => {
             let answers = lines(std::mem::take(&mut view.answers), tz);
-            let kind_label = ItemKind::parse(&view.kind).map(ItemKind::label_zh).unwrap_or("");
+            let kind_label = view.kind.label_zh();
             let message = match query.msg.as_deref() {
                 Some("replied") => Some("答复已提交，感谢！".to_owned()),
                 Some(code) => ErrorCode::ALL.iter().find(|c| c.as_str() == code).map(|c| c.message_zh().to_owned()),

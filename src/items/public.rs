@@ -9,10 +9,10 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use super::handlers::{MAX_BODY_CHARS, MAX_NOTE_CHARS, MAX_TOPIC_CHARS};
 use super::store::{self, Actor, Event, ItemRow, NewItem};
 use super::views::{PublicEvent, PublicItemView, ReferralView, tier_name};
 use super::workflow::{self, CommitteeRules};
+use super::workflow::{MAX_BODY_CHARS, MAX_NOTE_CHARS, MAX_TOPIC_CHARS};
 use crate::auth::tokens::sha256_hex;
 use crate::clock::Clock;
 use crate::db::{self, DbConnection, DbPool};
@@ -151,7 +151,7 @@ fn throttle(
 struct InboxNotice<'a> {
     item_id: i64,
     venue_id: i64,
-    kind: &'a str,
+    kind: ItemKind,
     topic: &'a str,
     /// The members on duty, whose app shows the item in `GET /me/inbox`.
     member_ids: Vec<i64>,
@@ -198,14 +198,14 @@ pub fn submit(
         Event { action: "submit", from: None, to: Some(ItemState::Received), note: None, public: true },
         now,
     )?;
-    let on_duty = store::on_duty_members(conn, venue_id, now)?;
+    let on_duty = crate::roster::duties::on_duty_members(conn, venue_id, now)?;
     if !on_duty.is_empty() {
         crate::outbox::enqueue(
             conn,
             committee_id,
             "item.inbox",
             None,
-            &InboxNotice { item_id: item.id, venue_id, kind: &item.kind, topic: &item.topic, member_ids: on_duty },
+            &InboxNotice { item_id: item.id, venue_id, kind: item.kind, topic: &item.topic, member_ids: on_duty },
             now,
         )?;
     }
@@ -231,7 +231,7 @@ pub struct Submitted {
     pub tracking_code: String,
     /// The tracking page.
     pub tracking_url: String,
-    pub state: String,
+    pub state: ItemState,
 }
 
 /// A resident submits a consultation or an opinion (the JSON twin of the `/r/{venue_code}`
@@ -411,7 +411,7 @@ pub fn referral_view_of(conn: &mut DbConnection, token: &str) -> Result<Referral
             text: e.note,
         })
         .collect();
-    let state = item.state();
+    let state = item.state;
     Ok(ReferralView {
         handling_unit: unit_name,
         tracking_code: TrackingCode::parse(&item.tracking_code).map(|c| c.display()).unwrap_or_default(),
@@ -437,9 +437,9 @@ pub fn reply_as_unit(
     now: NaiveDateTime,
 ) -> Result<ReferralView, ApiError> {
     let (_, unit_id, _, item) = referral_by_token(conn, token)?;
-    if !matches!(item.state(), ItemState::Referred | ItemState::Reopened) {
+    if !matches!(item.state, ItemState::Referred | ItemState::Reopened) {
         return Err(ApiError::new(ErrorCode::InvalidTransition)
-            .with_detail(format!("cannot reply to an item that is {}", item.state)));
+            .with_detail(format!("cannot reply to an item that is {}", item.state.as_str())));
     }
     workflow::reply(conn, &item, Actor::HandlingUnit(unit_id), text, now)?;
     referral_view_of(conn, token)

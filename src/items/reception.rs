@@ -7,26 +7,12 @@ use chrono::{Duration, NaiveDateTime};
 use diesel::prelude::*;
 
 use super::store::{self, Actor, Event, ItemRow};
-use super::workflow::{reply, take};
+use super::workflow::{MAX_BODY_CHARS, MAX_NOTE_CHARS, MAX_TOPIC_CHARS, reply, take, text};
 use crate::auth::{AuthUser, load_scope};
 use crate::db::DbConnection;
 use crate::domain::{ItemKind, ItemState, PersonName, Phone};
 use crate::error::{ApiError, ErrorCode, FieldChecks};
 use crate::schema::{assignments, items, rosters, shifts};
-
-pub const MAX_BODY_CHARS: usize = 2000;
-pub const MAX_TOPIC_CHARS: usize = 30;
-pub const MAX_NOTE_CHARS: usize = 2000;
-
-/// A one-line free-text field, checked into `checks`.
-pub fn text(checks: &mut FieldChecks, field: &str, raw: &str, max: usize) -> Option<String> {
-    checks.check(field, crate::domain::bounded_text(raw, max))
-}
-
-/// Optional free text: `None` when blank, else checked like any text field.
-pub fn optional_text(checks: &mut FieldChecks, field: &str, raw: Option<&str>, max: usize) -> Option<String> {
-    raw.filter(|s| !s.trim().is_empty()).and_then(|s| text(checks, field, s, max))
-}
 
 /// An answer to a resident: paragraphs allowed, at most [`MAX_NOTE_CHARS`].
 pub fn check_reply_text(raw: &str) -> Result<String, ApiError> {
@@ -109,16 +95,15 @@ pub fn record_in_person(
         .inner_join(shifts::table.inner_join(rosters::table))
         .filter(assignments::id.eq(new.assignment_id))
         .filter(assignments::member_id.eq(user.member_id))
-        .filter(assignments::removed_at.is_null())
         .filter(rosters::committee_id.eq(user.committee_id))
-        .filter(rosters::status.eq("published"))
+        .filter(crate::roster::duties::live())
         .select((shifts::venue_id, shifts::starts_at))
         .first(conn)
         .optional()?;
     let Some((venue_id, starts_at)) = duty else {
         return Err(ApiError::field("assignment_id", "not_your_duty", "not a published duty of yours"));
     };
-    if starts_at - Duration::minutes(crate::checkin::scan::OPENS_BEFORE_MINUTES) > now {
+    if starts_at - crate::roster::duties::opens_before() > now {
         return Err(ApiError::field("assignment_id", "not_started", "the duty has not begun yet"));
     }
     let item = store::insert(
@@ -193,14 +178,13 @@ pub fn take_as(
 /// duty there (from an hour before the duty to its end), still unanswered, and not taken by a
 /// colleague. Newest first.
 pub fn inbox(conn: &mut DbConnection, user: &AuthUser, now: NaiveDateTime) -> Result<Vec<ItemRow>, ApiError> {
-    let opens = Duration::minutes(crate::checkin::scan::OPENS_BEFORE_MINUTES);
+    let opens = crate::roster::duties::opens_before();
     // The member's duties of the last 30 days that have opened.
     let windows: Vec<(i64, NaiveDateTime, NaiveDateTime)> = assignments::table
         .inner_join(shifts::table.inner_join(rosters::table))
         .filter(assignments::member_id.eq(user.member_id))
-        .filter(assignments::removed_at.is_null())
         .filter(rosters::committee_id.eq(user.committee_id))
-        .filter(rosters::status.eq("published"))
+        .filter(crate::roster::duties::live())
         .filter(shifts::ends_at.ge(now - Duration::days(30)))
         .filter(shifts::starts_at.le(now + opens))
         .select((shifts::venue_id, shifts::starts_at, shifts::ends_at))

@@ -1,12 +1,12 @@
 //! Rows and queries of items, their timeline and who is on duty to receive them.
 
-use chrono::{Duration, NaiveDate, NaiveDateTime};
+use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
 use crate::db::{self, DbConnection};
-use crate::domain::{ItemState, TrackingCode};
+use crate::domain::{Difficulty, Importance, ItemKind, ItemState, Resolution, Satisfaction, TrackingCode};
 use crate::error::ApiError;
-use crate::schema::{assignments, item_events, items, rosters, shifts};
+use crate::schema::{item_events, items};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = items)]
@@ -15,7 +15,7 @@ pub struct ItemRow {
     pub committee_id: i64,
     pub venue_id: i64,
     pub tracking_code: String,
-    pub kind: String,
+    pub kind: ItemKind,
     pub topic: String,
     pub body: String,
     pub resident_name: Option<String>,
@@ -23,16 +23,16 @@ pub struct ItemRow {
     pub source: String,
     pub recorded_by: Option<i64>,
     pub assignment_id: Option<i64>,
-    pub state: String,
-    pub importance: Option<String>,
-    pub difficulty: Option<String>,
+    pub state: ItemState,
+    pub importance: Option<Importance>,
+    pub difficulty: Option<Difficulty>,
     pub tier: Option<i32>,
     pub tier_override_reason: Option<String>,
     pub due_on: Option<NaiveDate>,
     pub handling_unit_id: Option<i64>,
     pub taken_by: Option<i64>,
-    pub resolution: Option<String>,
-    pub satisfaction: Option<String>,
+    pub resolution: Option<Resolution>,
+    pub satisfaction: Option<Satisfaction>,
     pub resident_reopened: bool,
     pub answered_at: Option<NaiveDateTime>,
     pub first_reply_at: Option<NaiveDateTime>,
@@ -42,13 +42,6 @@ pub struct ItemRow {
     pub escalation_level: i32,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
-}
-
-impl ItemRow {
-    pub fn state(&self) -> ItemState {
-        // The CHECK constraint admits only known states.
-        ItemState::parse(&self.state).unwrap_or(ItemState::Received)
-    }
 }
 
 /// Who did something to an item, as the timeline records it.
@@ -192,25 +185,11 @@ pub fn events(conn: &mut DbConnection, item_id: i64, public_only: bool) -> Resul
     Ok(query.select(EventRow::as_select()).load(conn)?)
 }
 
-/// Members whose published duty at `venue_id` has its window (from an hour before the start
-/// to the end, as for check-in) around `at`.
-pub fn on_duty_members(conn: &mut DbConnection, venue_id: i64, at: NaiveDateTime) -> Result<Vec<i64>, ApiError> {
-    let opens = Duration::minutes(crate::checkin::scan::OPENS_BEFORE_MINUTES);
-    Ok(assignments::table
-        .inner_join(shifts::table.inner_join(rosters::table))
-        .filter(shifts::venue_id.eq(venue_id))
-        .filter(assignments::removed_at.is_null())
-        .filter(rosters::status.eq("published"))
-        .filter(shifts::starts_at.le(at + opens).and(shifts::ends_at.ge(at)))
-        .select(assignments::member_id)
-        .distinct()
-        .load(conn)?)
-}
-
 /// Whether `member_id` was on duty at the item's venue when it arrived: such a member sees it
 /// in the live inbox and may take and answer it.
 pub fn was_on_duty_for(conn: &mut DbConnection, item: &ItemRow, member_id: i64) -> Result<bool, ApiError> {
-    Ok(item.source == "resident" && on_duty_members(conn, item.venue_id, item.created_at)?.contains(&member_id))
+    Ok(item.source == "resident"
+        && crate::roster::duties::on_duty_members(conn, item.venue_id, item.created_at)?.contains(&member_id))
 }
 
 pub fn touch(conn: &mut DbConnection, item_id: i64, now: NaiveDateTime) -> Result<(), ApiError> {

@@ -226,7 +226,7 @@ async fn resident_poster(
     query: web::Query<PosterQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let venue_id = id.into_inner();
-    let venue = db::run(&pool, move |conn| crate::venues::queries::find(conn, admin.committee_id, venue_id)).await?;
+    let venue = db::run(&pool, move |conn| crate::venues::store::find(conn, admin.committee_id, venue_id)).await?;
     let url = format!("{}/r/{}", crate::public_url::BaseUrl::of(&req), venue.code);
     match query.format.as_deref().unwrap_or("svg") {
         "svg" => Ok(HttpResponse::Ok().content_type("image/svg+xml").body(crate::qr::svg(&url, 600)?)),

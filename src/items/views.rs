@@ -8,13 +8,13 @@ use utoipa::ToSchema;
 
 use super::store::{EventRow, ItemRow};
 use crate::calendar::KnownYears;
-use crate::domain::{ItemKind, ItemState, Tier, TrackingCode};
+use crate::domain::{Difficulty, Importance, ItemKind, ItemState, Resolution, Satisfaction, Tier, TrackingCode};
 use crate::json::UtcInstant;
 
 /// `none` (no deadline running), `on_track`, `due_soon` (within two days) or `overdue`.
 pub fn deadline_status(item: &ItemRow, today: NaiveDate) -> &'static str {
     match item.due_on {
-        Some(due) if item.state().awaits_answer() => {
+        Some(due) if item.state.awaits_answer() => {
             if due < today {
                 "overdue"
             } else if due <= today + Duration::days(2) {
@@ -46,7 +46,7 @@ pub struct ItemView {
     pub tracking_code: String,
     pub venue_id: i64,
     /// `consultation` (咨询) or `opinion` (社情民意).
-    pub kind: String,
+    pub kind: ItemKind,
     pub topic: String,
     pub body: String,
     /// Present for coordinators and admins only.
@@ -56,10 +56,9 @@ pub struct ItemView {
     pub source: String,
     pub recorded_by: Option<i64>,
     pub assignment_id: Option<i64>,
-    /// `received`, `triaged`, `referred`, `replied`, `closed` or `reopened`.
-    pub state: String,
-    pub importance: Option<String>,
-    pub difficulty: Option<String>,
+    pub state: ItemState,
+    pub importance: Option<Importance>,
+    pub difficulty: Option<Difficulty>,
     /// 1 即办, 2 交办, 3 督办, 4 专报.
     pub tier: Option<i32>,
     pub tier_override_reason: Option<String>,
@@ -72,8 +71,8 @@ pub struct ItemView {
     pub deadline_provisional: bool,
     pub handling_unit_id: Option<i64>,
     pub taken_by: Option<i64>,
-    pub resolution: Option<String>,
-    pub satisfaction: Option<String>,
+    pub resolution: Option<Resolution>,
+    pub satisfaction: Option<Satisfaction>,
     pub resident_reopened: bool,
     #[schema(value_type = Option<chrono::DateTime<chrono::Utc>>)]
     pub first_reply_at: Option<UtcInstant>,
@@ -182,18 +181,18 @@ pub struct ItemDetail {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct PublicItemView {
     pub tracking_code: String,
-    pub kind: String,
+    pub kind: ItemKind,
     pub kind_label: String,
     pub topic: String,
     pub body: String,
     pub venue_name: String,
-    pub state: String,
+    pub state: ItemState,
     pub state_label: String,
     #[schema(value_type = chrono::DateTime<chrono::Utc>)]
     pub submitted_at: UtcInstant,
     /// The public timeline: receipt, answers, closing, reopening, ratings.
     pub events: Vec<PublicEvent>,
-    pub satisfaction: Option<String>,
+    pub satisfaction: Option<Satisfaction>,
     pub can_rate: bool,
     /// True while a reopen is still possible (answered, not yet reopened by the resident,
     /// within the window).
@@ -219,8 +218,8 @@ impl PublicItemView {
         reopen_window_days: u32,
         now: chrono::NaiveDateTime,
     ) -> Self {
-        let state = row.state();
-        let kind = ItemKind::parse(&row.kind).unwrap_or(ItemKind::Opinion);
+        let state = row.state;
+        let kind = row.kind;
         let answered = matches!(state, ItemState::Replied | ItemState::Closed);
         let within_window = row.answered_at.is_some_and(|at| now <= at + Duration::days(i64::from(reopen_window_days)));
         Self {
@@ -261,11 +260,11 @@ impl PublicItemView {
 pub struct ReferralView {
     pub handling_unit: String,
     pub tracking_code: String,
-    pub kind: String,
+    pub kind: ItemKind,
     pub topic: String,
     pub body: String,
     pub venue_name: String,
-    pub state: String,
+    pub state: ItemState,
     pub tier: Option<i32>,
     pub tier_name: Option<String>,
     pub due_on: Option<NaiveDate>,
@@ -276,5 +275,5 @@ pub struct ReferralView {
 }
 
 pub fn tier_name(tier: Option<i32>) -> Option<String> {
-    tier.and_then(|t| Tier::new(i64::from(t)).ok()).map(|t| t.name_zh().to_owned())
+    tier.and_then(Tier::from_stored).map(|t| t.label_zh().to_owned())
 }

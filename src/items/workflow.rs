@@ -8,11 +8,27 @@ use diesel::prelude::*;
 use serde::Serialize;
 
 use super::store::{self, Actor, Event, ItemRow};
+use crate::auth::Coordinator;
 use crate::auth::tokens::{random_token, sha256_hex};
 use crate::db::DbConnection;
 use crate::domain::{CommitteeSettings, Difficulty, Importance, ItemAction, ItemState, Resolution, Satisfaction, Tier};
-use crate::error::{ApiError, ErrorCode};
+use crate::error::{ApiError, ErrorCode, FieldChecks};
 use crate::schema::{handling_units, items, referrals};
+
+/// What an item may carry, in characters: a resident's text, its topic, a note or answer.
+pub const MAX_BODY_CHARS: usize = 2000;
+pub const MAX_TOPIC_CHARS: usize = 30;
+pub const MAX_NOTE_CHARS: usize = 2000;
+
+/// A one-line free-text field, checked into `checks`.
+pub fn text(checks: &mut FieldChecks, field: &str, raw: &str, max: usize) -> Option<String> {
+    checks.check(field, crate::domain::bounded_text(raw, max))
+}
+
+/// Optional free text: `None` when blank, else checked like any text field.
+pub fn optional_text(checks: &mut FieldChecks, field: &str, raw: Option<&str>, max: usize) -> Option<String> {
+    raw.filter(|s| !s.trim().is_empty()).and_then(|s| text(checks, field, s, max))
+}
 
 /// The committee's rules and time zone, which every deadline needs.
 pub struct CommitteeRules {
@@ -30,12 +46,13 @@ impl CommitteeRules {
 }
 
 fn invalid(item: &ItemRow, action: &str) -> ApiError {
-    ApiError::new(ErrorCode::InvalidTransition).with_detail(format!("cannot {action} an item that is {}", item.state))
+    ApiError::new(ErrorCode::InvalidTransition)
+        .with_detail(format!("cannot {action} an item that is {}", item.state.as_str()))
 }
 
 /// The state after `action`, or 409 `invalid_transition`.
 fn next_state(item: &ItemRow, action: ItemAction, name: &str) -> Result<ItemState, ApiError> {
-    action.next_state(item.state()).ok_or_else(|| invalid(item, name))
+    action.next_state(item.state).ok_or_else(|| invalid(item, name))
 }
 
 /// Moves the row from the state it was read in; 409 if someone else moved it meanwhile.
@@ -57,7 +74,7 @@ pub fn working_days_after(
     n: u32,
 ) -> Result<NaiveDate, ApiError> {
     // Generous horizon: 250 working days fit in well under two years.
-    let calendar = crate::calendar::queries::working_days(conn, committee_id, from, from + Duration::days(730))?;
+    let calendar = crate::calendar::store::working_days(conn, committee_id, from, from + Duration::days(730))?;
     calendar
         .add_working_days(from, n)
         .ok_or_else(|| ApiError::unexpected(anyhow::anyhow!("deadline beyond the calendar range")))
@@ -89,7 +106,7 @@ pub fn triage(
     };
     let days = rules.settings.tier_deadline_working_days[usize::from(tier.get() - 1)];
     // A reopened item gets a fresh deadline from the day it was reopened.
-    let start = if item.state() == ItemState::Reopened { now } else { item.created_at };
+    let start = if item.state == ItemState::Reopened { now } else { item.created_at };
     let due_on = working_days_after(conn, item.committee_id, crate::committee::local_date(rules.tz, start), days)?;
     move_state(conn, item, to, now)?;
     diesel::update(items::table.find(item.id))
@@ -107,7 +124,7 @@ pub fn triage(
         triage.importance.as_str(),
         triage.difficulty.as_str(),
         tier.get(),
-        tier.name_zh(),
+        tier.label_zh(),
         due_on
     );
     if let Some(reason) = reason {
@@ -120,7 +137,7 @@ pub fn triage(
         conn,
         item,
         actor,
-        Event { action: "triage", from: Some(item.state()), to: Some(to), note: Some(&note), public: false },
+        Event { action: "triage", from: Some(item.state), to: Some(to), note: Some(&note), public: false },
         now,
     )
 }
@@ -185,7 +202,7 @@ pub fn refer(
         conn,
         item,
         Actor::Member(member_id),
-        Event { action: "refer", from: Some(item.state()), to: Some(to), note: Some(&event_note), public: false },
+        Event { action: "refer", from: Some(item.state), to: Some(to), note: Some(&event_note), public: false },
         now,
     )?;
     crate::outbox::enqueue(
@@ -245,7 +262,7 @@ pub fn reply(
         conn,
         item,
         actor,
-        Event { action: "reply", from: Some(item.state()), to: Some(to), note: Some(text), public: true },
+        Event { action: "reply", from: Some(item.state), to: Some(to), note: Some(text), public: true },
         now,
     )?;
     if let Some(phone) = &item.resident_phone {
@@ -304,7 +321,7 @@ pub fn close(
         conn,
         item,
         Actor::Member(member_id),
-        Event { action: "close", from: Some(item.state()), to: Some(to), note: Some(&text), public: true },
+        Event { action: "close", from: Some(item.state), to: Some(to), note: Some(&text), public: true },
         now,
     )
 }
@@ -360,7 +377,7 @@ pub fn reopen(
         conn,
         item,
         actor,
-        Event { action: "reopen", from: Some(item.state()), to: Some(to), note: reason, public: true },
+        Event { action: "reopen", from: Some(item.state), to: Some(to), note: reason, public: true },
         now,
     )
 }
@@ -372,7 +389,7 @@ pub fn rate(
     satisfaction: Satisfaction,
     now: NaiveDateTime,
 ) -> Result<(), ApiError> {
-    if !matches!(item.state(), ItemState::Replied | ItemState::Closed) {
+    if !matches!(item.state, ItemState::Replied | ItemState::Closed) {
         return Err(invalid(item, "rate"));
     }
     diesel::update(items::table.find(item.id))
@@ -389,7 +406,7 @@ pub fn rate(
 
 /// A member on duty takes an item from the live inbox, so colleagues see it is handled.
 pub fn take(conn: &mut DbConnection, item: &ItemRow, member_id: i64, now: NaiveDateTime) -> Result<(), ApiError> {
-    if !item.state().awaits_answer() {
+    if !item.state.awaits_answer() {
         return Err(invalid(item, "take"));
     }
     if item.taken_by == Some(member_id) {
@@ -418,7 +435,7 @@ pub fn follow_up(
     note: &str,
     now: NaiveDateTime,
 ) -> Result<(), ApiError> {
-    if item.follow_up_on.is_none() || item.follow_up_done_at.is_some() || item.state() != ItemState::Closed {
+    if item.follow_up_on.is_none() || item.follow_up_done_at.is_some() || item.state != ItemState::Closed {
         return Err(invalid(item, "record the follow-up of"));
     }
     diesel::update(items::table.find(item.id))
@@ -431,4 +448,47 @@ pub fn follow_up(
         Event { action: "follow_up", from: None, to: None, note: Some(note), public: false },
         now,
     )
+}
+
+/// Loads the item for a coordinator: 404 outside the committee, 403 outside their venues.
+pub fn coordinated_item(conn: &mut DbConnection, c: &Coordinator, id: i64) -> Result<ItemRow, ApiError> {
+    let item = store::find(conn, c.user.committee_id, id)?;
+    c.scope.check(item.venue_id)?;
+    Ok(item)
+}
+
+/// A coordinator's triage, its free text already checked for length.
+pub struct TriageChoice<'a> {
+    pub importance: Importance,
+    pub difficulty: Difficulty,
+    /// A tier other than the matrix gives; needs `reason`.
+    pub tier: Option<Tier>,
+    pub reason: Option<&'a str>,
+    pub note: Option<&'a str>,
+}
+
+/// Triages an item of the coordinator's venues with fields already checked: the matrix's tier,
+/// or an override that must carry a reason. The item as it now stands. Shared by the API and
+/// the console; runs inside the caller's transaction.
+pub fn triage_by_coordinator(
+    conn: &mut DbConnection,
+    coordinator: &Coordinator,
+    id: i64,
+    choice: TriageChoice<'_>,
+    now: NaiveDateTime,
+) -> Result<ItemRow, ApiError> {
+    let TriageChoice { importance, difficulty, tier, reason, note } = choice;
+    let item = coordinated_item(conn, coordinator, id)?;
+    let rules = CommitteeRules::load(conn, item.committee_id)?;
+    let matrix_tier = rules.settings.triage_matrix.tier(importance, difficulty);
+    let override_tier = match (tier, reason) {
+        (Some(t), Some(r)) if t != matrix_tier => Some((t, r)),
+        (Some(t), None) if t != matrix_tier => {
+            return Err(ApiError::field("reason", "required", "overriding the matrix's tier needs a reason"));
+        }
+        _ => None,
+    };
+    let choice = Triage { importance, difficulty, override_tier, note };
+    triage(conn, &item, Actor::Member(coordinator.user.member_id), choice, &rules, now)?;
+    store::find(conn, item.committee_id, id)
 }

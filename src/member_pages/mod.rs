@@ -10,6 +10,8 @@
 //! document: the pages are a user interface, tested in `tests/api/member_pages.rs` and the
 //! browser tests.
 
+mod error;
+mod headers;
 mod notices;
 mod reception;
 mod render;
@@ -24,7 +26,7 @@ use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use askama::Template;
 use serde::Deserialize;
 
-pub use render::MemberError;
+pub use error::MemberError;
 pub use session::{MemberUser, SESSION_COOKIE, SESSION_DAYS, SIGN_IN_COOKIE};
 
 use crate::auth::tokens::{random_token, sha256_hex};

@@ -30,22 +30,6 @@ fn hidden(e: ApiError) -> ApiError {
     if matches!(e.code, ErrorCode::OutOfScope | ErrorCode::Forbidden) { ApiError::not_found() } else { e }
 }
 
-pub fn kind_label(kind: &str) -> &'static str {
-    ItemKind::parse(kind).map_or("事项", ItemKind::label_zh)
-}
-
-pub fn state_label(state: &str) -> &'static str {
-    match state {
-        "received" => "待处理",
-        "triaged" => "已分级",
-        "referred" => "已转办",
-        "replied" => "已答复",
-        "closed" => "已办结",
-        "reopened" => "重新办理",
-        _ => "处理中",
-    }
-}
-
 pub struct InboxEntry {
     pub id: i64,
     pub kind: &'static str,
@@ -88,7 +72,7 @@ async fn inbox(
         .into_iter()
         .map(|r| InboxEntry {
             id: r.id,
-            kind: kind_label(&r.kind),
+            kind: r.kind.label_zh(),
             excerpt: r.body.chars().take(60).collect(),
             topic: r.topic,
             received: time_label(tz, r.created_at),
@@ -150,20 +134,20 @@ fn item_page(
     let rules = CommitteeRules::load(conn, row.committee_id)?;
     let today = crate::committee::local_date(rules.tz, now);
     let me = user.member_id();
-    let awaits = row.state().awaits_answer();
+    let awaits = row.state.awaits_answer();
     let taken_by_me = row.taken_by == Some(me);
     let free = row.taken_by.is_none();
     let on_duty = crate::items::store::was_on_duty_for(conn, &row, me)?;
     let mine = row.recorded_by == Some(me) || taken_by_me;
     let can_take = awaits && free && on_duty;
     let can_reply = awaits && (taken_by_me || mine || matches!(access, Access::Full) || (free && on_duty));
-    let calendar = crate::calendar::queries::known_years(conn, row.committee_id)?;
+    let calendar = crate::calendar::store::known_years(conn, row.committee_id)?;
     let timeline = crate::items::store::events(conn, row.id, false)?
         .into_iter()
         .map(|e| TimelineEntry { at: time_label(rules.tz, e.at), action: action_label(&e.action), note: e.note })
         .collect();
     let received = time_label(rules.tz, row.created_at);
-    let (kind, state) = (kind_label(&row.kind), state_label(&row.state));
+    let (kind, state) = (row.kind.label_zh(), row.state.label_zh());
     Ok(ItemPage {
         chrome: Chrome::new(user, "inbox"),
         item: ItemView::new(row, today, matches!(access, Access::Full), &calendar),
@@ -264,7 +248,7 @@ fn open_duties(
     let today = crate::committee::local_date(tz, now);
     let duties =
         crate::roster::views::member_duties(conn, user.committee_id, user.member_id, today - Duration::days(1), today)?;
-    let opens = Duration::minutes(crate::checkin::scan::OPENS_BEFORE_MINUTES);
+    let opens = crate::roster::duties::opens_before();
     Ok(duties
         .into_iter()
         .filter(|d| d.starts_at.naive_utc() - opens <= now && d.ends_at.naive_utc() >= now - Duration::hours(24))

@@ -1,7 +1,7 @@
 //! 调班/请假: offer one of my duties to a named colleague or to the pool, accept what is
 //! offered to me, withdraw; ask for leave over a range of dates and follow its state. Each
-//! action is `roster::requests`' own (`offer_swap`, `decide_swap`, `ask_leave`,
-//! `decide_leave`); approving is the coordinators' and is refused here.
+//! action is the workflow's own (`roster::swaps::{offer, act}`, `roster::leave::{ask, act}`);
+//! approving is the coordinators' and is refused here.
 
 use std::collections::BTreeMap;
 
@@ -16,8 +16,10 @@ use super::render::{self, Chrome, MemberError};
 use super::session::MemberUser;
 use crate::clock::Clock;
 use crate::db::{self, DbConnection, DbPool};
+use crate::domain::{LeaveAction, LeaveStatus, SwapAction, SwapStatus};
 use crate::error::{ApiError, ErrorCode};
-use crate::roster::requests::{self as rules, CreateLeave, CreateSwap, LeaveView, SwapView};
+use crate::roster::leave::{self, CreateLeave, LeaveView};
+use crate::roster::swaps::{self, Audience, CreateSwap, Slice, SwapView};
 use crate::roster::views::DutyLabel;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -29,26 +31,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(leave_action);
 }
 
-pub fn swap_status_label(status: &str) -> &'static str {
-    match status {
-        "offered" => "等待同事接受",
-        "accepted" => "同事已接受，等待联络员审批",
-        "approved" => "已生效",
-        "rejected" => "未获批准",
-        "cancelled" => "已撤回",
-        _ => "处理中",
-    }
-}
-
-pub fn leave_status_label(status: &str) -> &'static str {
-    match status {
-        "pending" => "等待审批",
-        "approved" => "已批准",
-        "rejected" => "未获批准",
-        "cancelled" => "已撤回",
-        _ => "处理中",
-    }
-}
+/// How many of a member's requests the pages list, newest first (the page says so).
+const LISTED: i64 = 50;
 
 fn label(d: &DutyLabel) -> String {
     format!(
@@ -113,12 +97,9 @@ fn swaps_page_data(
     let (committee_id, me) = (user.committee_id(), user.member_id());
     let tz = crate::committee::timezone(conn, committee_id)?;
     let today = crate::committee::local_date(tz, now);
-    let swaps = rules::member_swaps(conn, &user.user)?;
-    let open_offer: Vec<i64> = swaps
-        .iter()
-        .filter(|s| s.from_member_id == me && matches!(s.status.as_str(), "offered" | "accepted"))
-        .map(|s| s.assignment_id)
-        .collect();
+    let swaps = swaps::visible(conn, &user.user, Audience::Member, Slice::Newest(LISTED))?.items;
+    let open_offer: Vec<i64> =
+        swaps.iter().filter(|s| s.from_member_id == me && s.status.is_open()).map(|s| s.assignment_id).collect();
     let duties = crate::roster::views::member_duties(conn, committee_id, me, today, today + Duration::days(92))?;
     let mut my_duties = Vec::new();
     for d in duties.into_iter().filter(|d| d.starts_at.naive_utc() > now) {
@@ -138,20 +119,19 @@ fn swaps_page_data(
     let ids: Vec<i64> = swaps.iter().map(|s| s.assignment_id).collect();
     let labels = crate::roster::views::duty_labels(conn, &ids)?;
     let people: Vec<i64> = swaps.iter().flat_map(|s| [Some(s.from_member_id), s.to_member_id]).flatten().collect();
-    let names: BTreeMap<i64, String> = crate::members::queries::names(conn, committee_id, &people)?;
+    let names: BTreeMap<i64, String> = crate::members::store::names(conn, committee_id, &people)?;
     let entry = |s: &SwapView| SwapEntry {
         id: s.id,
         duty: labels.get(&s.assignment_id).map(label).unwrap_or_default(),
         from: names.get(&s.from_member_id).cloned().unwrap_or_default(),
         to: s.to_member_id.and_then(|t| names.get(&t).cloned()).unwrap_or_else(|| "值班池（任一同事）".to_owned()),
-        status: swap_status_label(&s.status),
-        can_accept: s.status == "offered" && s.from_member_id != me,
-        can_withdraw: matches!(s.status.as_str(), "offered" | "accepted")
-            && (s.from_member_id == me || s.accepted_by == Some(me)),
+        status: s.status.label_zh(),
+        can_accept: s.status == SwapStatus::Offered && s.from_member_id != me,
+        can_withdraw: s.status.is_open() && (s.from_member_id == me || s.accepted_by == Some(me)),
     };
     let offers = swaps
         .iter()
-        .filter(|s| s.from_member_id != me && (s.status == "offered" || s.accepted_by == Some(me)))
+        .filter(|s| s.from_member_id != me && (s.status == SwapStatus::Offered || s.accepted_by == Some(me)))
         .map(entry)
         .collect();
     let mine = swaps.iter().filter(|s| s.from_member_id == me).map(entry).collect();
@@ -182,7 +162,7 @@ struct OfferForm {
     note: String,
 }
 
-/// 发起换班: `roster::requests::offer_swap`, as `POST /api/v1/swap-requests`.
+/// 发起换班: `roster::swaps::offer`, as `POST /api/v1/swap-requests`.
 #[post("/m/swaps")]
 async fn offer(
     req: HttpRequest,
@@ -199,7 +179,7 @@ async fn offer(
     };
     let body = CreateSwap { assignment_id: form.assignment_id, to_member_id, note: form.note.trim().to_owned() };
     let (auth, now) = (user.user.clone(), clock.now_naive());
-    let outcome = db::transaction(&pool, move |conn| rules::offer_swap(conn, &auth, &body, now)).await;
+    let outcome = db::transaction(&pool, move |conn| swaps::offer(conn, &auth, &body, now)).await;
     match outcome {
         Ok(_) => render::redirect(&req, &user, "/m/swaps?done=offered"),
         Err(e) if e.code == ErrorCode::Forbidden => Err(ApiError::not_found().into()),
@@ -227,15 +207,16 @@ async fn swap_action(
     user.check_csrf(&form.csrf)?;
     let (id, action) = path.into_inner();
     let (auth, now) = (user.user.clone(), clock.now_naive());
-    let allowed = matches!(action.as_str(), "accept" | "cancel");
+    let action = SwapAction::parse(&action);
+    let allowed = action.is_some_and(|a| !a.is_coordinators());
     db::transaction(&pool, move |conn| {
-        if !rules::member_swaps(conn, &auth)?.iter().any(|s| s.id == id) {
+        if swaps::visible(conn, &auth, Audience::Member, Slice::One(id))?.items.is_empty() {
             return Err(ApiError::not_found());
         }
-        if !allowed {
-            return Err(ApiError::forbidden().with_detail("审批由联络员在值班管理控制台办理"));
+        match action {
+            Some(action) if !action.is_coordinators() => swaps::act(conn, &auth, id, action, now),
+            _ => Err(ApiError::forbidden().with_detail("审批由联络员在值班管理控制台办理")),
         }
-        rules::decide_swap(conn, &auth, id, &action, now)
     })
     .await?;
     let done = if allowed { form_done(&req) } else { "" };
@@ -285,7 +266,7 @@ async fn leave_page_with(
     let auth = user.user.clone();
     let (views, today) = db::run(pool, move |conn| {
         let tz = crate::committee::timezone(conn, auth.committee_id)?;
-        Ok((rules::member_leave(conn, &auth)?, crate::committee::local_date(tz, now)))
+        Ok((leave::visible(conn, &auth, false, Slice::Newest(LISTED))?.items, crate::committee::local_date(tz, now)))
     })
     .await?;
     let range = |l: &LeaveView| {
@@ -301,8 +282,8 @@ async fn leave_page_with(
             id: l.id,
             range: range(l),
             reason: l.reason.clone(),
-            status: leave_status_label(&l.status),
-            pending: l.status == "pending",
+            status: l.status.label_zh(),
+            pending: l.status == LeaveStatus::Pending,
         })
         .collect();
     let (form, message) = match refused {
@@ -343,7 +324,7 @@ struct AskLeaveForm {
     reason: String,
 }
 
-/// 请假: `roster::requests::ask_leave`, as `POST /api/v1/leave-requests`.
+/// 请假: `roster::leave::ask`, as `POST /api/v1/leave-requests`.
 #[post("/m/leave")]
 async fn ask_leave(
     req: HttpRequest,
@@ -364,7 +345,7 @@ async fn ask_leave(
     let outcome = match checked {
         Ok((date_from, date_to)) => {
             let body = CreateLeave { date_from, date_to, reason: reason.clone() };
-            db::transaction(&pool, move |conn| rules::ask_leave(conn, &auth, &body, now)).await
+            db::transaction(&pool, move |conn| leave::ask(conn, &auth, &body, now)).await
         }
         Err(e) => Err(e),
     };
@@ -393,13 +374,13 @@ async fn leave_action(
     let (id, action) = path.into_inner();
     let (auth, now) = (user.user.clone(), clock.now_naive());
     db::transaction(&pool, move |conn| {
-        if !rules::member_leave(conn, &auth)?.iter().any(|l| l.id == id) {
+        if leave::visible(conn, &auth, false, Slice::One(id))?.items.is_empty() {
             return Err(ApiError::not_found());
         }
-        if action != "cancel" {
+        if LeaveAction::parse(&action) != Some(LeaveAction::Cancel) {
             return Err(ApiError::forbidden().with_detail("审批由联络员在值班管理控制台办理"));
         }
-        rules::decide_leave(conn, &auth, id, "cancel", now).map(drop)
+        leave::act(conn, &auth, id, LeaveAction::Cancel, now).map(drop)
     })
     .await?;
     render::redirect(&req, &user, "/m/leave?done=cancel")

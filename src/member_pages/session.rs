@@ -13,7 +13,7 @@ use actix_web::{FromRequest, HttpRequest, dev::Payload, web};
 use chrono::{Duration, NaiveDateTime};
 use diesel::prelude::*;
 
-use super::render::MemberError;
+use super::error::MemberError;
 use crate::auth::AuthUser;
 use crate::auth::tokens::{random_token, sha256_hex};
 use crate::clock::Clock;

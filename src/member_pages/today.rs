@@ -82,7 +82,7 @@ async fn today(
         let duties: Vec<_> = duties.into_iter().filter(|d| d.date == today || d.ends_at.naive_utc() >= now).collect();
         let team_ids: Vec<i64> = duties.iter().flat_map(|d| d.team.iter().map(|t| t.id)).collect();
         let checked = crate::checkin::scan::checked_in_assignments(conn, &team_ids)?;
-        let townships = crate::venues::queries::townships(conn, committee_id)?;
+        let townships = crate::venues::store::townships(conn, committee_id)?;
         let cards: Vec<(NaiveDate, DutyCard)> = duties
             .into_iter()
             .take(NEXT_SHOWN + 3)

@@ -1,4 +1,4 @@
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
 use serde::{Deserialize, Serialize};
@@ -6,7 +6,8 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::import;
-use super::queries::{self, MemberQuery, MemberRow, NewMember};
+use super::store::{self, MemberQuery, NewMember};
+use super::views::{MemberView, views};
 use crate::auth::{Admin, AuthUser, Coordinator, VenueScope, password};
 use crate::clock::Clock;
 use crate::db::{self, DbConnection, DbPool};
@@ -22,66 +23,6 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(import_members)
         .service(get_member)
         .service(update_member);
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct MemberView {
-    pub id: i64,
-    pub name: String,
-    /// Shown to the member themself, coordinators and admins.
-    pub phone: String,
-    /// 界别, e.g. 经济界. Absent for staff accounts.
-    pub sector: Option<String>,
-    /// The studio group the member belongs to; absent for the roving pool.
-    pub home_venue_id: Option<i64>,
-    /// In the roving pool (a member without a home venue).
-    pub roving: bool,
-    /// 常委.
-    pub standing_committee: bool,
-    pub active: bool,
-    pub roles: Vec<Role>,
-    /// Venues a coordinator manages.
-    pub coordinator_venue_ids: Vec<i64>,
-    /// False until a password is set: the account cannot sign in yet.
-    pub can_sign_in: bool,
-    pub created_at: chrono::DateTime<chrono::Utc>,
-    pub updated_at: chrono::DateTime<chrono::Utc>,
-}
-
-impl MemberView {
-    fn new(row: MemberRow, coordinator_venue_ids: Vec<i64>) -> Self {
-        let roles: Vec<Role> = Roles::parse_list(&row.roles).map(|r| r.iter().collect()).unwrap_or_default();
-        Self {
-            id: row.id,
-            roving: row.home_venue_id.is_none() && roles.contains(&Role::Member),
-            name: row.name,
-            phone: row.phone,
-            sector: row.sector,
-            home_venue_id: row.home_venue_id,
-            standing_committee: row.standing_committee,
-            active: row.active,
-            roles,
-            coordinator_venue_ids,
-            can_sign_in: row.password_hash.is_some(),
-            created_at: row.created_at.and_utc(),
-            updated_at: row.updated_at.and_utc(),
-        }
-    }
-}
-
-fn views(conn: &mut DbConnection, committee_id: i64, rows: Vec<MemberRow>) -> Result<Vec<MemberView>, ApiError> {
-    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
-    let mut scopes: BTreeMap<i64, Vec<i64>> = BTreeMap::new();
-    for (member, venue) in queries::coordinator_venues_of(conn, committee_id, &ids)? {
-        scopes.entry(member).or_default().push(venue);
-    }
-    Ok(rows
-        .into_iter()
-        .map(|r| {
-            let s = scopes.remove(&r.id).unwrap_or_default();
-            MemberView::new(r, s)
-        })
-        .collect())
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -113,7 +54,7 @@ pub struct Me {
 async fn me(user: AuthUser, pool: web::Data<DbPool>) -> Result<web::Json<Me>, ApiError> {
     let me = db::run(&pool, move |conn| {
         use diesel::prelude::*;
-        let row = queries::find(conn, user.committee_id, user.member_id)?;
+        let row = store::find(conn, user.committee_id, user.member_id)?;
         let member = views(conn, user.committee_id, vec![row])?.remove(0);
         let (id, code, name, timezone) = committees::table
             .find(user.committee_id)
@@ -176,7 +117,7 @@ async fn list_members(
     };
     let committee_id = coordinator.user.committee_id;
     let items = db::run(&pool, move |conn| {
-        let rows = queries::list(conn, committee_id, &query, page.after_id, page.limit + 1)?;
+        let rows = store::list(conn, committee_id, &query, page.after_id, page.limit + 1)?;
         views(conn, committee_id, rows)
     })
     .await?;
@@ -202,7 +143,7 @@ async fn get_member(
 ) -> Result<web::Json<MemberView>, ApiError> {
     let id = id.into_inner();
     let view = db::run(&pool, move |conn| {
-        let row = queries::find(conn, user.committee_id, id)?;
+        let row = store::find(conn, user.committee_id, id)?;
         if row.id != user.member_id && !user.roles.is_admin() {
             if !user.roles.can_coordinate() {
                 return Err(ApiError::forbidden());
@@ -279,7 +220,7 @@ async fn create_member(
     let committee_id = admin.committee_id;
     let view = db::transaction(&pool, move |conn| {
         check_venue_refs(conn, committee_id, new.home_venue_id, &new.coordinator_venue_ids)?;
-        let id = queries::insert(conn, committee_id, &new, clock.now_naive())?;
+        let id = store::insert(conn, committee_id, &new, clock.now_naive())?;
         crate::audit::record(
             conn,
             committee_id,
@@ -290,7 +231,7 @@ async fn create_member(
             "",
             clock.now_naive(),
         )?;
-        let row = queries::find(conn, committee_id, id)?;
+        let row = store::find(conn, committee_id, id)?;
         Ok(views(conn, committee_id, vec![row])?.remove(0))
     })
     .await?;
@@ -306,7 +247,7 @@ fn check_venue_refs(
 ) -> Result<(), ApiError> {
     let mut wanted: Vec<i64> = coordinated.to_vec();
     wanted.extend(home);
-    let found = crate::venues::queries::existing_ids(conn, committee_id, &wanted)?;
+    let found = crate::venues::store::existing_ids(conn, committee_id, &wanted)?;
     let mut checks = FieldChecks::new();
     if let Some(h) = home.filter(|h| !found.contains(h)) {
         checks.push("home_venue_id", "unknown_venue", format!("no venue {h}"));
@@ -375,7 +316,7 @@ async fn update_member(
 
     let (id, committee_id) = (id.into_inner(), admin.committee_id);
     let view = db::transaction(&pool, move |conn| {
-        queries::find(conn, committee_id, id)?;
+        store::find(conn, committee_id, id)?;
         check_venue_refs(
             conn,
             committee_id,
@@ -410,7 +351,7 @@ async fn update_member(
             diesel::update(target).set(members::roles.eq(roles.to_storage())).execute(conn)?;
         }
         if let Some(venues) = &body.coordinator_venue_ids {
-            queries::set_coordinator_venues(conn, committee_id, id, venues)?;
+            store::set_coordinator_venues(conn, committee_id, id, venues)?;
         }
         let ends_sessions = password_hash.is_some() || body.active == Some(false);
         if let Some(hash) = password_hash {
@@ -426,7 +367,7 @@ async fn update_member(
             .execute(conn)?;
         }
         crate::audit::record(conn, committee_id, Some(admin.member_id), "member.updated", "member", Some(id), "", now)?;
-        let row = queries::find(conn, committee_id, id)?;
+        let row = store::find(conn, committee_id, id)?;
         Ok(views(conn, committee_id, vec![row])?.remove(0))
     })
     .await?;
@@ -468,8 +409,7 @@ async fn import_members(
     }
     let committee_id = admin.committee_id;
     let imported = db::run(&pool, move |conn| {
-        let codes: HashMap<String, i64> =
-            crate::venues::queries::ids_by_code(conn, committee_id)?.into_iter().collect();
+        let codes: HashMap<String, i64> = crate::venues::store::ids_by_code(conn, committee_id)?.into_iter().collect();
         let lines = import::parse(&body, &codes)?;
         let n = import::store(conn, committee_id, lines, &|_| {}, clock.now_naive())?;
         crate::audit::record(

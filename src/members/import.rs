@@ -13,7 +13,7 @@ use crate::db::DbConnection;
 use crate::domain::{Password, PersonName, Phone, Roles, Sector};
 use crate::error::{ApiError, ErrorCode, FieldError};
 
-use super::queries::{self, NewMember};
+use super::store::{self, NewMember};
 
 pub const MAX_IMPORT_BYTES: usize = 2 * 1024 * 1024;
 const COLUMNS: [&str; 7] = ["name", "phone", "sector", "home_venue_code", "standing_committee", "roles", "password"];
@@ -179,7 +179,7 @@ pub fn store(
     now: NaiveDateTime,
 ) -> Result<usize, ApiError> {
     let phones: Vec<String> = lines.iter().map(|l| l.member.phone.clone()).collect();
-    let taken: HashSet<String> = queries::taken_phones(conn, &phones)?.into_iter().collect();
+    let taken: HashSet<String> = store::taken_phones(conn, &phones)?.into_iter().collect();
     if !taken.is_empty() {
         let errors = lines
             .iter()
@@ -201,7 +201,7 @@ pub fn store(
     let count = lines.len();
     diesel::Connection::transaction(conn, |conn| {
         for (i, line) in lines.iter().enumerate() {
-            queries::insert(conn, committee_id, &line.member, now)?;
+            store::insert(conn, committee_id, &line.member, now)?;
             progress(i as u64 + 1);
         }
         Ok::<_, ApiError>(())

@@ -2,6 +2,8 @@
 
 mod handlers;
 pub mod import;
-pub mod queries;
+pub mod store;
+pub mod views;
 
-pub use handlers::{MemberView, routes};
+pub use handlers::routes;
+pub use views::MemberView;

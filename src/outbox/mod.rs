@@ -2,12 +2,11 @@
 //! the change that causes it, so a rolled-back change never notifies anyone. A worker
 //! ([`worker`]) claims due rows in the database and delivers them, signed, to the committee's
 //! webhook; [`channels`] adds a row per DingTalk/WeCom robot and SMS the notice is routed to;
-//! [`reminders`] queues the duty reminders; the admin view lists and retries them.
+//! `roster::reminders` queues the duty reminders; the admin view lists and retries them.
 
 pub mod channels;
 mod handlers;
 pub mod notices;
-pub mod reminders;
 pub mod worker;
 
 pub use handlers::routes;

@@ -130,8 +130,7 @@ fn render(conn: &mut DbConnection, token_hash: &str, now: NaiveDateTime) -> Resu
             shifts::table.inner_join(rosters::table).inner_join(venues::table).inner_join(shift_templates::table),
         )
         .filter(assignments::member_id.eq(member_id))
-        .filter(assignments::removed_at.is_null())
-        .filter(rosters::status.eq("published"))
+        .filter(crate::roster::duties::live())
         .filter(shifts::ends_at.ge(since))
         .order(shifts::starts_at)
         .select((

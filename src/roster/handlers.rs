@@ -1,17 +1,17 @@
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
-use chrono::{Duration, NaiveDate, NaiveDateTime};
+use chrono::{Duration, NaiveDate};
 use diesel::prelude::*;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use super::changes::{self, AssignmentChange};
-use super::store;
+use super::changes::{self, AssignmentChange, GeneratedSummary};
+
 use super::views::{self, Duty, RosterView, SHIFT_COLUMNS, ShiftRow, ShiftView};
-use crate::auth::{AuthUser, Coordinator, VenueScope};
+use crate::auth::{AuthUser, Coordinator};
 use crate::clock::Clock;
-use crate::db::{self, DbConnection, DbPool};
+use crate::db::{self, DbPool};
 use crate::error::{ApiError, Problem};
 use crate::pagination::{Page, PageParams};
 use crate::schema::{assignments, shifts, venues};
@@ -25,8 +25,6 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(my_duties);
 }
 
-const MAX_PERIOD_DAYS: i64 = 366;
-
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GenerateRoster {
@@ -34,16 +32,6 @@ pub struct GenerateRoster {
     pub period_to: NaiveDate,
     /// Only these venues' templates (default: every venue in the caller's scope).
     pub venue_ids: Option<Vec<i64>>,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct GeneratedSummary {
-    pub roster_id: i64,
-    pub shifts: usize,
-    pub assignments: usize,
-    pub shortfalls: Vec<views::ShortfallView>,
-    /// E.g. `calendar_missing` for a year with no official calendar: weekends only were days off.
-    pub warnings: Vec<views::RosterWarning>,
 }
 
 /// Generate a draft roster for a period from the shift templates (coordinator or admin).
@@ -67,57 +55,10 @@ async fn generate_roster(
     body: web::Json<GenerateRoster>,
 ) -> Result<HttpResponse, ApiError> {
     let GenerateRoster { period_from: from, period_to: to, venue_ids } = body.into_inner();
-    if to < from || (to - from).num_days() >= MAX_PERIOD_DAYS {
-        return Err(ApiError::field(
-            "period_to",
-            "out_of_range",
-            format!("must be on or after period_from, within {MAX_PERIOD_DAYS} days"),
-        ));
-    }
-    let venue_ids: Option<Vec<i64>> = match (&c.scope, venue_ids) {
-        (_, Some(ids)) => {
-            for id in &ids {
-                c.scope.check(*id)?;
-            }
-            Some(ids)
-        }
-        (VenueScope::All, None) => None,
-        (VenueScope::Venues(ids), None) => Some(ids.iter().copied().collect()),
-    };
-    let (committee_id, actor, now) = (c.user.committee_id, c.user.member_id, clock.now_naive());
-    let summary = db::transaction(&pool, move |conn| {
-        generate_draft(conn, committee_id, actor, from, to, venue_ids.as_deref(), now)
-    })
-    .await?;
+    let now = clock.now_naive();
+    let summary =
+        db::transaction(&pool, move |conn| changes::generate_draft(conn, &c, from, to, venue_ids, now)).await?;
     Ok(HttpResponse::Created().json(summary))
-}
-
-/// Generates a draft roster for `from..=to` (the venues given, else all) and stores it with
-/// its shortfalls. Shared by the API and the console; runs inside the caller's transaction.
-pub fn generate_draft(
-    conn: &mut DbConnection,
-    committee_id: i64,
-    actor: i64,
-    from: NaiveDate,
-    to: NaiveDate,
-    venue_ids: Option<&[i64]>,
-    now: NaiveDateTime,
-) -> Result<GeneratedSummary, ApiError> {
-    // A year the State Council has not yet published (or an admin not yet entered) counts
-    // weekends only; the draft says so rather than refusing, and never invents holidays.
-    let missing = crate::calendar::queries::missing_years(conn, committee_id, from, to)?;
-    changes::ensure_no_published_overlap(conn, committee_id, from, to, venue_ids)?;
-    let (input, templates) = store::generation_input(conn, committee_id, from, to, venue_ids)?;
-    let generated = super::generate(&input);
-    let roster_id = store::insert_draft(conn, committee_id, actor, from, to, &generated, &templates, &missing, now)?;
-    crate::audit::record(conn, committee_id, Some(actor), "roster.generated", "roster", Some(roster_id), "", now)?;
-    Ok(GeneratedSummary {
-        roster_id,
-        shifts: generated.shifts.len(),
-        assignments: generated.shifts.iter().map(|s| s.assignments.len()).sum(),
-        shortfalls: views::shortfall_views(&generated),
-        warnings: missing.iter().copied().map(views::RosterWarning::calendar_missing).collect(),
-    })
 }
 
 /// A roster with its shifts, assignments and shortfalls (within the caller's scope).
@@ -321,7 +262,7 @@ async fn my_duties(
         let tz = crate::committee::timezone(conn, user.committee_id)?;
         let from = from.unwrap_or_else(|| clock.now().with_timezone(&tz).date_naive());
         let to = to.unwrap_or(from + Duration::days(92));
-        if to < from || (to - from).num_days() > MAX_PERIOD_DAYS {
+        if to < from || (to - from).num_days() > changes::MAX_PERIOD_DAYS {
             return Err(ApiError::field("to", "out_of_range", "must be on or after `from`, within a year"));
         }
         views::member_duties(conn, user.committee_id, user.member_id, from, to)

@@ -5,19 +5,23 @@
 //! call [`generate`], and persist the result.
 
 pub mod changes;
+pub mod duties;
 pub mod feed;
 pub mod generator;
 pub mod handlers;
+pub mod leave;
 pub mod recurrence;
-pub mod requests;
+pub mod reminders;
+mod requests;
 pub mod store;
+pub mod swaps;
 pub mod templates;
 pub mod views;
 
 pub use crate::calendar::WorkingDayCalendar;
 pub use generator::{
-    AssignmentReason, CompositionGoal, DutyHistory, GeneratedRoster, GenerationInput, LeaveSpan, LockedAssignment,
-    LockedConflict, LockedIssue, MemberProfile, PlannedAssignment, PlannedShift, Role, ShiftKey, Shortfall,
+    AssignmentReason, CompositionGoal, DutyHistory, DutyRole, GeneratedRoster, GenerationInput, LeaveSpan,
+    LockedAssignment, LockedConflict, LockedIssue, MemberProfile, PlannedAssignment, PlannedShift, ShiftKey, Shortfall,
     ShortfallReason, Source, SubstituteCandidate, TemplateError, TemplateProblem, generate, propose_substitutes,
 };
 pub use recurrence::{

@@ -72,7 +72,7 @@ pub fn generation_input(
     let templates = template_rows.iter().map(|row| templates::to_domain(row, pool_of(row, &people))).collect();
     // Holiday moves may reach a month beyond the period.
     let margin = Duration::days(super::MAX_POLICY_SHIFT_DAYS + 1);
-    let calendar = crate::calendar::queries::working_days(conn, committee_id, from - margin, to + margin)?;
+    let calendar = crate::calendar::store::working_days(conn, committee_id, from - margin, to + margin)?;
     let leave: Vec<(i64, NaiveDate, NaiveDate)> = leave_requests::table
         .filter(leave_requests::committee_id.eq(committee_id))
         .filter(leave_requests::status.eq("approved"))
@@ -118,8 +118,7 @@ fn history(
     let rows: Vec<(i64, i64, NaiveDate)> = assignments::table
         .inner_join(shifts::table.inner_join(rosters::table))
         .filter(assignments::committee_id.eq(committee_id))
-        .filter(assignments::removed_at.is_null())
-        .filter(rosters::status.eq("published"))
+        .filter(crate::roster::duties::live())
         .filter(shifts::local_date.lt(from))
         .select((assignments::member_id, shifts::template_id, shifts::local_date))
         .load(conn)?;
@@ -196,15 +195,15 @@ pub fn insert_draft(
                     assignments::shift_id.eq(shift_id),
                     assignments::member_id.eq(a.member_id),
                     assignments::role.eq(match a.role {
-                        super::Role::Lead => "lead",
-                        super::Role::Member => "member",
+                        super::DutyRole::Lead => "lead",
+                        super::DutyRole::Member => "member",
                     }),
                     assignments::source.eq(match a.source {
                         super::Source::Generated => "generated",
                         super::Source::Locked => "manual",
                     }),
                     assignments::locked.eq(matches!(a.source, super::Source::Locked)),
-                    assignments::reason.eq(a.reason.zh()),
+                    assignments::reason.eq(a.reason.label_zh()),
                     assignments::added_in_version.eq(1),
                     assignments::created_at.eq(now),
                 ))
@@ -246,7 +245,7 @@ pub fn planned_shifts(conn: &mut DbConnection, roster_id: i64) -> Result<Vec<sup
                 .into_iter()
                 .map(|a| super::PlannedAssignment {
                     member_id: a.member_id,
-                    role: if a.role == "lead" { super::Role::Lead } else { super::Role::Member },
+                    role: if a.role == "lead" { super::DutyRole::Lead } else { super::DutyRole::Member },
                     source: super::Source::Locked,
                     reason: super::AssignmentReason::Locked,
                 })

@@ -284,7 +284,7 @@ pub fn insert(
     now: NaiveDateTime,
 ) -> Result<i64, ApiError> {
     let wanted: Vec<i64> = [Some(n.venue_id), n.pool_venue_id].into_iter().flatten().collect();
-    let found = crate::venues::queries::existing_ids(conn, committee_id, &wanted)?;
+    let found = crate::venues::store::existing_ids(conn, committee_id, &wanted)?;
     let mut checks = FieldChecks::new();
     if !found.contains(&n.venue_id) {
         checks.push("venue_id", "unknown_venue", format!("no venue {}", n.venue_id));

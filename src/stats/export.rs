@@ -2,10 +2,12 @@
 //! headers right) and XLSX (a sheet named after the period, a title row, Chinese headers).
 //! Plain functions of the rows, for the API and the console alike.
 
+use actix_web::HttpResponse;
+use actix_web::http::header::{Charset, ContentDisposition, DispositionParam, DispositionType, ExtendedValue};
 use rust_xlsxwriter::{Format, FormatAlign, Workbook, XlsxError};
 
 use super::period::Period;
-use super::types::{MemberStats, VenueStats};
+use super::views::{ExportFormat, MemberStats, VenueStats};
 use crate::error::ApiError;
 
 /// The media type of an XLSX workbook.
@@ -172,6 +174,32 @@ pub fn venues_csv(_period: &Period, rows: &[VenueStats]) -> Vec<u8> {
 
 pub fn venues_xlsx(period: &Period, rows: &[VenueStats]) -> Result<Vec<u8>, ApiError> {
     xlsx(&venues_title(period), &period.label_zh(), &venue_columns(), rows).map_err(ApiError::unexpected)
+}
+
+/// A report file (`csv` or `xlsx`) as an attachment named `zhiban-{report}-{period}.{ext}`,
+/// with `title` as the Chinese name. Used by the API and the console's export buttons.
+pub fn download(report: &str, title: &str, period: &Period, format: ExportFormat, body: Vec<u8>) -> HttpResponse {
+    let (media_type, extension) = match format {
+        ExportFormat::Xlsx => (XLSX_MEDIA_TYPE, "xlsx"),
+        _ => (CSV_MEDIA_TYPE, "csv"),
+    };
+    attachment(media_type, filename(report, period, extension), format!("{title}.{extension}"), body)
+}
+
+/// An attachment: the ASCII name, and the Chinese one as RFC 5987 `filename*`.
+fn attachment(media_type: &str, ascii_name: String, chinese_name: String, body: Vec<u8>) -> HttpResponse {
+    let disposition = ContentDisposition {
+        disposition: DispositionType::Attachment,
+        parameters: vec![
+            DispositionParam::Filename(ascii_name),
+            DispositionParam::FilenameExt(ExtendedValue {
+                charset: Charset::Ext("UTF-8".to_owned()),
+                language_tag: None,
+                value: chinese_name.into_bytes(),
+            }),
+        ],
+    };
+    HttpResponse::Ok().content_type(media_type).insert_header(disposition).body(body)
 }
 
 #[cfg(test)]

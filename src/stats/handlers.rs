@@ -2,16 +2,15 @@
 
 use std::collections::BTreeSet;
 
-use actix_web::http::header::{Charset, ContentDisposition, DispositionParam, DispositionType, ExtendedValue};
 use actix_web::{HttpResponse, get, web};
 use serde::Deserialize;
 use utoipa::IntoParams;
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use super::export::{self, CSV_MEDIA_TYPE, XLSX_MEDIA_TYPE};
+use super::export::{self, download};
 use super::period::Period;
-use super::queries;
-use super::types::{ExportFormat, MembersReport, VenuesReport};
+use super::store;
+use super::views::{ExportFormat, MembersReport, VenuesReport};
 use crate::auth::{Coordinator, VenueScope};
 use crate::clock::Clock;
 use crate::db::{self, DbPool};
@@ -68,35 +67,9 @@ fn check(c: &Coordinator, q: StatsQuery) -> Result<Asked, ApiError> {
 /// 404 unless the venue is the committee's.
 fn venue_exists(conn: &mut db::DbConnection, committee_id: i64, venue_id: Option<i64>) -> Result<(), ApiError> {
     if let Some(v) = venue_id {
-        crate::venues::queries::find(conn, committee_id, v)?;
+        crate::venues::store::find(conn, committee_id, v)?;
     }
     Ok(())
-}
-
-/// A report file (`csv` or `xlsx`) as an attachment named `zhiban-{report}-{period}.{ext}`,
-/// with `title` as the Chinese name. Used by the API and the console's export buttons.
-pub fn download(report: &str, title: &str, period: &Period, format: ExportFormat, body: Vec<u8>) -> HttpResponse {
-    let (media_type, extension) = match format {
-        ExportFormat::Xlsx => (XLSX_MEDIA_TYPE, "xlsx"),
-        _ => (CSV_MEDIA_TYPE, "csv"),
-    };
-    attachment(media_type, export::filename(report, period, extension), format!("{title}.{extension}"), body)
-}
-
-/// An attachment: the ASCII name, and the Chinese one as RFC 5987 `filename*`.
-fn attachment(media_type: &str, ascii_name: String, chinese_name: String, body: Vec<u8>) -> HttpResponse {
-    let disposition = ContentDisposition {
-        disposition: DispositionType::Attachment,
-        parameters: vec![
-            DispositionParam::Filename(ascii_name),
-            DispositionParam::FilenameExt(ExtendedValue {
-                charset: Charset::Ext("UTF-8".to_owned()),
-                language_tag: None,
-                value: chinese_name.into_bytes(),
-            }),
-        ],
-    };
-    HttpResponse::Ok().content_type(media_type).insert_header(disposition).body(body)
 }
 
 /// Each member's duties, items and answers over a period, with the committee's ranking
@@ -136,7 +109,7 @@ async fn members_report(
     let (rows, weights) = db::run(&pool, move |conn| {
         venue_exists(conn, committee_id, venue_id)?;
         let weights = crate::committee::load_settings(conn, committee_id)?.ranking_weights;
-        let rows = queries::member_stats_with(conn, committee_id, &scope, &period, now.naive_utc(), &weights)?;
+        let rows = store::member_stats_with(conn, committee_id, &scope, &period, now.naive_utc(), &weights)?;
         Ok((rows, weights))
     })
     .await?;
@@ -183,7 +156,7 @@ async fn venues_report(
     let Asked { period, scope, venue_id, format } = asked;
     let rows = db::run(&pool, move |conn| {
         venue_exists(conn, committee_id, venue_id)?;
-        queries::venue_stats(conn, committee_id, &scope, &period, now.naive_utc())
+        store::venue_stats(conn, committee_id, &scope, &period, now.naive_utc())
     })
     .await?;
     let title = export::venues_title(&period);

@@ -15,10 +15,11 @@
 pub mod export;
 mod handlers;
 mod period;
-mod queries;
-mod types;
+mod store;
+mod views;
 
-pub use handlers::{StatsQuery, download, routes};
+pub use export::download;
+pub use handlers::routes;
 pub use period::{Period, PeriodKind};
-pub use queries::{member_stats, member_stats_with, venue_stats};
-pub use types::{ExportFormat, MemberStats, MembersReport, VenueStats, VenuesReport, rank, score};
+pub use store::{member_stats, member_stats_with, venue_stats};
+pub use views::{ExportFormat, MemberStats, MembersReport, VenueStats, VenuesReport, rank, score};

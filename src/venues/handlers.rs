@@ -1,66 +1,20 @@
 use actix_web::{HttpResponse, get, patch, post, web};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use super::queries::{self, NewVenue, VenueRow};
+use super::store::{self, NewVenue};
+use super::views::{Location, VenueView};
 use crate::auth::{Admin, AuthUser};
 use crate::clock::Clock;
 use crate::db::{self, DbPool};
 use crate::domain::{DingTalkInput, Geofence, VenueCode, VenueKind, VenueName, WecomInput};
 use crate::error::{ApiError, ErrorCode, FieldChecks, Problem, conflict_on_unique};
-use crate::outbox::channels::store::{self as channels, ChannelsPatch, ChannelsView};
+use crate::outbox::channels::store::{self as channels, ChannelsPatch};
 use crate::pagination::{Page, PageParams};
 
 pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(list_venues).service(create_venue).service(get_venue).service(update_venue);
-}
-
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct Location {
-    pub latitude: f64,
-    pub longitude: f64,
-    /// How far from the point a poster scan may be made, 10–5000 m.
-    pub radius_m: i32,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct VenueView {
-    pub id: i64,
-    pub kind: VenueKind,
-    pub name: String,
-    pub township: Option<String>,
-    /// Short code in QR URLs: `/r/{code}`, `/display/{code}`.
-    pub code: String,
-    pub location: Option<Location>,
-    pub active: bool,
-    pub created_at: chrono::DateTime<chrono::Utc>,
-    pub updated_at: chrono::DateTime<chrono::Utc>,
-    /// The studio's group robots (in the answers of `GET` and `PATCH /venues/{id}`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub channels: Option<ChannelsView>,
-}
-
-impl From<VenueRow> for VenueView {
-    fn from(r: VenueRow) -> Self {
-        let location = match (r.latitude, r.longitude, r.radius_m) {
-            (Some(latitude), Some(longitude), Some(radius_m)) => Some(Location { latitude, longitude, radius_m }),
-            _ => None,
-        };
-        Self {
-            id: r.id,
-            kind: VenueKind::from_storage(&r.kind),
-            name: r.name,
-            township: r.township,
-            code: r.code,
-            location,
-            active: r.active,
-            created_at: r.created_at.and_utc(),
-            updated_at: r.updated_at.and_utc(),
-            channels: None,
-        }
-    }
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -90,7 +44,7 @@ async fn list_venues(
     let page = page.parse()?;
     let VenueFilter { kind, active } = filter.into_inner();
     let rows = db::run(&pool, move |conn| {
-        queries::list(conn, user.committee_id, kind.map(VenueKind::as_str), active, page.after_id, page.limit + 1)
+        store::list(conn, user.committee_id, kind.map(VenueKind::as_str), active, page.after_id, page.limit + 1)
     })
     .await?;
     let rows = rows.into_iter().map(VenueView::from).collect();
@@ -145,8 +99,8 @@ async fn create_venue(
     };
     let committee_id = admin.committee_id;
     let row = db::transaction(&pool, move |conn| {
-        let id = queries::insert(conn, committee_id, &new, clock.now_naive()).map_err(venue_conflict)?;
-        queries::find(conn, committee_id, id)
+        let id = store::insert(conn, committee_id, &new, clock.now_naive()).map_err(venue_conflict)?;
+        store::find(conn, committee_id, id)
     })
     .await?;
     Ok(HttpResponse::Created().json(VenueView::from(row)))
@@ -181,7 +135,7 @@ async fn get_venue(
 ) -> Result<web::Json<VenueView>, ApiError> {
     let id = id.into_inner();
     let (row, channels) = db::run(&pool, move |conn| {
-        Ok((queries::find(conn, user.committee_id, id)?, channels::view(conn, user.committee_id, Some(id))?))
+        Ok((store::find(conn, user.committee_id, id)?, channels::view(conn, user.committee_id, Some(id))?))
     })
     .await?;
     Ok(web::Json(VenueView { channels: Some(channels), ..VenueView::from(row) }))
@@ -245,7 +199,7 @@ async fn update_venue(
 
     let (id, committee_id) = (id.into_inner(), admin.committee_id);
     let (row, channels) = db::transaction(&pool, move |conn| {
-        queries::find(conn, committee_id, id)?;
+        store::find(conn, committee_id, id)?;
         let target = venues::table.filter(venues::committee_id.eq(committee_id).and(venues::id.eq(id)));
         let now = clock.now_naive();
         diesel::update(target).set(venues::updated_at.eq(now)).execute(conn)?;
@@ -286,7 +240,7 @@ async fn update_venue(
                 now,
             )?;
         }
-        Ok((queries::find(conn, committee_id, id)?, channels::view(conn, committee_id, Some(id))?))
+        Ok((store::find(conn, committee_id, id)?, channels::view(conn, committee_id, Some(id))?))
     })
     .await?;
     Ok(web::Json(VenueView { channels: Some(channels), ..VenueView::from(row) }))

@@ -1,6 +1,8 @@
-//! The shape of `src/`, checked: no cycle between its top-level modules. A feature module
-//! that needs the composition root, or two capabilities that need each other, show up here
-//! as a failing test instead of as a slow tangle.
+//! The shape of `src/`, checked: no cycle between its top-level modules, no file longer than
+//! one reader holds in mind, and no module reaching into another capability's HTTP handlers
+//! for its rules. A feature module that needs the composition root, two capabilities that
+//! need each other, or a console page that borrows an API handler's logic show up here as a
+//! failing test instead of as a slow tangle.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -103,4 +105,89 @@ fn the_check_finds_a_cycle_when_there_is_one() {
     let mut graph = module_graph();
     graph.get_mut("outbox").unwrap().insert("worker".to_owned());
     assert!(cycle_from(&graph, "worker").is_some());
+}
+
+fn source_files() -> Vec<std::path::PathBuf> {
+    let mut files = Vec::new();
+    let mut stack = vec![Path::new(env!("CARGO_MANIFEST_DIR")).join("src")];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(d).unwrap() {
+            let p = entry.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.extension().is_some_and(|e| e == "rs") {
+                files.push(p);
+            }
+        }
+    }
+    files.sort();
+    files
+}
+
+/// The longest a file of `src/` may grow before it is split along the domain.
+const MAX_LINES: usize = 600;
+
+#[test]
+fn no_source_file_is_longer_than_one_reader_holds_in_mind() {
+    let files = source_files();
+    assert!(files.len() > 50, "the files were read");
+    let long: Vec<String> = files
+        .iter()
+        .filter_map(|f| {
+            let lines = std::fs::read_to_string(f).unwrap().lines().count();
+            (lines > MAX_LINES).then(|| format!("{} ({lines} lines)", f.display()))
+        })
+        .collect();
+    assert!(long.is_empty(), "files over {MAX_LINES} lines: {long:?}");
+}
+
+/// The lines of one file of `src/` (`relative` to it) that reach into another capability's
+/// `handlers`, or re-export from its own `handlers` anything but `routes` (which hands them
+/// to others).
+fn handler_imports(relative: &Path, text: &str) -> Vec<String> {
+    let own = relative.components().next().unwrap().as_os_str().to_string_lossy().trim_end_matches(".rs").to_owned();
+    let mut found = Vec::new();
+    for line in text.lines().filter(|l| !l.trim_start().starts_with("//")) {
+        for (i, _) in line.match_indices("::handlers") {
+            let start = line[..i].rfind(|c: char| !(c.is_alphanumeric() || c == '_' || c == ':')).map_or(0, |p| p + 1);
+            let named = line[start..i].strip_prefix("crate::").map(|p| p.split("::").next().unwrap_or(""));
+            if named.is_some_and(|capability| capability != own) {
+                found.push(format!("{}: {}", relative.display(), line.trim()));
+            }
+        }
+        let exported = line.trim_start().strip_prefix("pub use handlers::").map(|e| e.trim_end_matches(';'));
+        if relative.file_name().is_some_and(|n| n == "mod.rs")
+            && exported
+                .is_some_and(|e| e.trim_matches(|c| c == '{' || c == '}').split(',').any(|n| n.trim() != "routes"))
+        {
+            found.push(format!("{}: {}", relative.display(), line.trim()));
+        }
+    }
+    found
+}
+
+/// `handlers` modules are HTTP only: extract, call a workflow, map the answer. Nothing outside
+/// a capability's own folder names them (the route table registers each capability through its
+/// `routes`), so the console and the member pages go through the same workflows as the API.
+#[test]
+fn no_module_imports_another_capabilitys_handlers() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let offenders: Vec<String> = source_files()
+        .iter()
+        .flat_map(|file| handler_imports(file.strip_prefix(&src).unwrap(), &std::fs::read_to_string(file).unwrap()))
+        .collect();
+    assert!(offenders.is_empty(), "modules reaching into handlers:\n{}", offenders.join("\n"));
+}
+
+#[test]
+fn the_handlers_check_finds_a_console_page_using_an_api_handler() {
+    let console = Path::new("console/roster.rs");
+    assert_eq!(handler_imports(console, "        crate::roster::handlers::generate_draft(conn)").len(), 1);
+    assert_eq!(handler_imports(console, "use crate::items::handlers::{TriageChoice};").len(), 1);
+    assert!(handler_imports(console, "    // once crate::roster::handlers::generate_draft").is_empty(), "comments");
+    assert!(
+        handler_imports(Path::new("roster/mod.rs"), "    cfg.configure(crate::roster::handlers::routes)").is_empty()
+    );
+    assert_eq!(handler_imports(Path::new("members/mod.rs"), "pub use handlers::{MemberView, routes};").len(), 1);
+    assert!(handler_imports(Path::new("members/mod.rs"), "pub use handlers::routes;").is_empty());
 }

@@ -115,20 +115,59 @@ fn matrix() -> Vec<(&'static str, &'static str, &'static str, Body, &'static str
             "UUFFAAN",
         ),
         ("POST", "/api/v1/swap-requests", "/api/v1/swap-requests", Json(json!({})), "UUAAAAA"),
+        // The member offered {swap} to the pool: the member may not take their own offer.
         (
             "POST",
-            "/api/v1/swap-requests/{id}/{action}",
+            "/api/v1/swap-requests/{id}/accept",
+            "/api/v1/swap-requests/{swap}/accept",
+            Json(json!({})),
+            "UUFAAAN",
+        ),
+        (
+            "POST",
+            "/api/v1/swap-requests/{id}/approve",
+            "/api/v1/swap-requests/{swap}/approve",
+            Json(json!({})),
+            "UUFFAAN",
+        ),
+        (
+            "POST",
+            "/api/v1/swap-requests/{id}/reject",
             "/api/v1/swap-requests/{swap}/reject",
             Json(json!({})),
             "UUFFAAN",
         ),
+        // Only the two colleagues withdraw; by now the request is decided, so the member's
+        // call reaches its 409.
+        (
+            "POST",
+            "/api/v1/swap-requests/{id}/cancel",
+            "/api/v1/swap-requests/{swap}/cancel",
+            Json(json!({})),
+            "UUAFFFN",
+        ),
         ("POST", "/api/v1/leave-requests", "/api/v1/leave-requests", Json(json!({})), "UUAAAAA"),
         (
             "POST",
-            "/api/v1/leave-requests/{id}/{action}",
+            "/api/v1/leave-requests/{id}/approve",
+            "/api/v1/leave-requests/{leave}/approve",
+            Json(json!({})),
+            "UUFFAAN",
+        ),
+        (
+            "POST",
+            "/api/v1/leave-requests/{id}/reject",
             "/api/v1/leave-requests/{leave}/reject",
             Json(json!({})),
             "UUFFAAN",
+        ),
+        // Only the member who asked withdraws.
+        (
+            "POST",
+            "/api/v1/leave-requests/{id}/cancel",
+            "/api/v1/leave-requests/{leave}/cancel",
+            Json(json!({})),
+            "UUAFFFN",
         ),
         ("POST", "/api/v1/me/calendar-feed", "/api/v1/me/calendar-feed", Json(json!({})), "UUAAAAA"),
         ("POST", "/api/v1/checkins", "/api/v1/checkins", Json(json!({})), "UUAAAAA"),

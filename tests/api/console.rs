@@ -156,7 +156,7 @@ impl Console {
 
 async fn swap_status(app: &TestApp, admin: &str, id: i64) -> String {
     let swaps: Value = app.get("/api/v1/swap-requests", admin).await.json().await.unwrap();
-    swaps.as_array().unwrap().iter().find(|s| s["id"] == id).unwrap()["status"].as_str().unwrap().to_owned()
+    swaps["items"].as_array().unwrap().iter().find(|s| s["id"] == id).unwrap()["status"].as_str().unwrap().to_owned()
 }
 
 async fn item(app: &TestApp, admin: &str, id: i64) -> Value {

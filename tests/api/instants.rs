@@ -153,7 +153,7 @@ async fn flows(label: &str, at: &str) {
     assert_eq!(dates, expected, "{label}: home duty on exactly the working days from tomorrow (local)");
 
     // Reminders: the 7-day and 1-day steps, counted in local dates.
-    blocking(&app, move |conn| zhiban::outbox::reminders::schedule_reminders(conn, at.naive_utc()).unwrap()).await;
+    blocking(&app, move |conn| zhiban::roster::reminders::schedule_reminders(conn, at.naive_utc()).unwrap()).await;
     let reminders = outbox_of(&app, "duty.reminder").await;
     let within_a_week = dates.iter().filter(|d| (**d - today).num_days() <= 7).count();
     assert_eq!(reminders.len(), within_a_week, "{label}: each duty within 7 days is reminded once");

@@ -329,7 +329,7 @@ impl Phone {
 }
 
 async fn swaps(app: &TestApp, k: &Reception) -> Vec<Value> {
-    app.get("/api/v1/swap-requests", &k.admin).await.json::<Value>().await.unwrap().as_array().unwrap().clone()
+    app.get("/api/v1/swap-requests", &k.admin).await.json::<Value>().await.unwrap()["items"].as_array().unwrap().clone()
 }
 
 /// A resident's consultation at the studio, from its public form; returns the item's id.
@@ -687,8 +687,11 @@ async fn swaps_and_leave_from_the_phone_and_the_notices_they_bring() {
         page.contains("12月28日 星期一 至 12月30日 星期三") && page.contains("外出学习") && page.contains("等待审批")
     );
     let leave: Value = app.get("/api/v1/leave-requests", &k.admin).await.json().await.unwrap();
-    let leave_id = leave[0]["id"].as_i64().unwrap();
-    assert_eq!((leave[0]["member_id"].as_i64(), leave[0]["status"].as_str()), (Some(k.lin), Some("pending")));
+    let leave_id = leave["items"][0]["id"].as_i64().unwrap();
+    assert_eq!(
+        (leave["items"][0]["member_id"].as_i64(), leave["items"][0]["status"].as_str()),
+        (Some(k.lin), Some("pending"))
+    );
     // Dates backwards: the API's rule, shown on the form.
     let res = lin.post("/m/leave", &[("date_from", "2026-12-30"), ("date_to", "2026-12-28"), ("reason", "")]).await;
     assert_eq!(res.status(), 422);
@@ -741,7 +744,7 @@ async fn page_authorization() {
     let swap = swaps(&app, &k).await[0]["id"].as_i64().unwrap();
     assert_eq!(lin.post("/m/leave", &[("date_from", "2027-01-04"), ("date_to", "2027-01-04")]).await.status(), 303);
     let leave: Value = app.get("/api/v1/leave-requests", &k.admin).await.json().await.unwrap();
-    let leave = leave[0]["id"].as_i64().unwrap();
+    let leave = leave["items"][0]["id"].as_i64().unwrap();
     let notices = wang.page("/m/notices").await;
     let start = notices.find(r#"id="notice-"#).unwrap() + 11;
     let notice: String = notices[start..].chars().take_while(char::is_ascii_digit).collect();
@@ -827,6 +830,6 @@ async fn page_authorization() {
     let swap_now = swaps(&app, &k).await.into_iter().find(|s| s["id"] == swap).unwrap();
     assert_eq!(swap_now["status"], "offered");
     let leave_now: Value = app.get("/api/v1/leave-requests", &k.admin).await.json().await.unwrap();
-    assert_eq!(leave_now[0]["status"], "pending");
+    assert_eq!(leave_now["items"][0]["status"], "pending");
     problem(app.get(&format!("/api/v1/items/{item}"), &app.token(&k.phones[3]).await).await, 404, "not_found").await;
 }

@@ -528,13 +528,13 @@ async fn reminders_are_queued_once_however_often_they_are_scheduled() {
             std::thread::spawn(move || {
                 let mut conn = pool.get().unwrap();
                 barrier.wait();
-                zhiban::outbox::reminders::schedule_reminders(&mut conn, now).unwrap()
+                zhiban::roster::reminders::schedule_reminders(&mut conn, now).unwrap()
             })
         })
         .collect();
     let queued: usize = handles.into_iter().map(|h| h.join().unwrap()).sum();
     assert_eq!(queued, 2, "the 7-day reminder and the 1-day reminder, once each");
-    let again = with_conn(&app, move |conn| zhiban::outbox::reminders::schedule_reminders(conn, now).unwrap()).await;
+    let again = with_conn(&app, move |conn| zhiban::roster::reminders::schedule_reminders(conn, now).unwrap()).await;
     assert_eq!(again, 0);
 
     let stored: Vec<(Option<String>, String, String)> = with_conn(&app, |conn| {
@@ -562,7 +562,7 @@ async fn reminders_are_queued_once_however_often_they_are_scheduled() {
 
     // Six days later the week's duty is tomorrow: its 1-day reminder, nothing else.
     let later = now + chrono::Duration::days(6);
-    let queued = with_conn(&app, move |conn| zhiban::outbox::reminders::schedule_reminders(conn, later).unwrap()).await;
+    let queued = with_conn(&app, move |conn| zhiban::roster::reminders::schedule_reminders(conn, later).unwrap()).await;
     assert_eq!(queued, 1);
     let newest = rows(&app).await.pop().unwrap().0;
     let key: Option<String> =

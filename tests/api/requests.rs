@@ -129,7 +129,7 @@ async fn swaps_can_be_cancelled_rejected_or_auto_approved() {
     let id = app.post("/api/v1/swap-requests", &giver, pool_offer.clone()).await.json::<Value>().await.unwrap()["id"]
         .clone();
     let open: Value = app.get("/api/v1/swap-requests", &taker).await.json().await.unwrap();
-    assert!(open.as_array().unwrap().iter().any(|s| s["id"] == id), "pool offers are visible to colleagues");
+    assert!(open["items"].as_array().unwrap().iter().any(|s| s["id"] == id), "pool offers are visible to colleagues");
     let cancelled: Value =
         app.post(&format!("/api/v1/swap-requests/{id}/cancel"), &giver, json!({})).await.json().await.unwrap();
     assert_eq!(cancelled["status"], "cancelled");
@@ -145,7 +145,7 @@ async fn swaps_can_be_cancelled_rejected_or_auto_approved() {
         .clone();
     let outsider = app.token(&phone_of(&k, k.members[&k.studios[1]][0])).await;
     let seen: Value = app.get("/api/v1/swap-requests", &outsider).await.json().await.unwrap();
-    assert!(seen.as_array().unwrap().iter().all(|s| s["id"] != id), "another studio does not see the offer");
+    assert!(seen["items"].as_array().unwrap().iter().all(|s| s["id"] != id), "another studio does not see the offer");
     problem(
         app.post(&format!("/api/v1/swap-requests/{id}/accept"), &outsider, json!({})).await,
         409,
@@ -242,7 +242,7 @@ async fn a_full_shift_can_still_be_swapped_and_a_dead_offer_withdrawn() {
     )
     .await;
     let mine: Value = app.get("/api/v1/swap-requests", &taker).await.json().await.unwrap();
-    let dead = mine.as_array().unwrap().iter().find(|s| s["id"] == id).unwrap();
+    let dead = mine["items"].as_array().unwrap().iter().find(|s| s["id"] == id).unwrap();
     assert_eq!(dead["status"], "cancelled", "{dead}");
     let told = cancellations(&app).await;
     assert_eq!(told, vec![(id.as_i64().unwrap(), case.taker)], "the offerer is told; a pool offer has no one else");
@@ -304,7 +304,7 @@ async fn approved_leave_frees_duties_and_proposes_substitutes() {
     assert_eq!(res.status(), 200);
     let decision: Value = res.json().await.unwrap();
     let swaps: Value = app.get("/api/v1/swap-requests", &member).await.json().await.unwrap();
-    let swap = swaps.as_array().unwrap().iter().find(|s| s["id"] == swap_id).unwrap();
+    let swap = swaps["items"].as_array().unwrap().iter().find(|s| s["id"] == swap_id).unwrap();
     assert_eq!(swap["status"], "cancelled");
     assert_eq!(decision["leave"]["status"], "approved");
     let freed: BTreeSet<i64> =
@@ -451,4 +451,64 @@ async fn the_calendar_feed_is_stable_secret_and_revocable() {
     let res = app.request(reqwest::Method::DELETE, "/api/v1/me/calendar-feed", Some(&member), None).await;
     assert_eq!(res.status(), 204);
     problem(app.client.get(app.url(&new_path)).send().await.unwrap(), 404, "not_found").await;
+}
+
+/// Every page of a list, following `next_cursor` with `limit`.
+async fn all_pages(app: &TestApp, path: &str, token: &str, limit: u32) -> Vec<Vec<Value>> {
+    let mut pages = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let url = match &cursor {
+            None => format!("{path}?limit={limit}"),
+            Some(c) => format!("{path}?limit={limit}&cursor={c}"),
+        };
+        let page: Value = app.get(&url, token).await.json().await.unwrap();
+        pages.push(page["items"].as_array().unwrap().clone());
+        match page["next_cursor"].as_str() {
+            Some(next) => cursor = Some(next.to_owned()),
+            None => return pages,
+        }
+    }
+}
+
+#[tokio::test]
+async fn swap_and_leave_lists_page_by_cursor_and_lose_nothing() {
+    let app = spawn_app_at(november_2026()).await;
+    let (k, r) = published_december(&app, 6).await;
+    let first = swap_case_at(&k, &r, 0);
+    let second = swap_case_at(&k, &r, 1);
+    let mut swap_ids = Vec::new();
+    for case in [&first, &second] {
+        let giver = app.token(&phone_of(&k, case.giver)).await;
+        let res = app.post("/api/v1/swap-requests", &giver, json!({ "assignment_id": case.assignment_id })).await;
+        assert_eq!(res.status(), 201);
+        swap_ids.push(res.json::<Value>().await.unwrap()["id"].as_i64().unwrap());
+    }
+    let pages = all_pages(&app, "/api/v1/swap-requests", &k.admin, 1).await;
+    assert_eq!(pages.iter().map(Vec::len).collect::<Vec<_>>(), vec![1, 1], "one per page, and a last page");
+    let listed: Vec<i64> = pages.iter().flatten().map(|s| s["id"].as_i64().unwrap()).collect();
+    assert_eq!(listed, swap_ids, "by id, each once");
+
+    // Leave: seven requests of one member; the office pages through all of them, three at a time.
+    let member = app.token(&phone_of(&k, first.taker)).await;
+    let mut leave_ids = Vec::new();
+    for day in 1..=7 {
+        let date = format!("2027-02-{:02}", day * 2);
+        let res = app
+            .post("/api/v1/leave-requests", &member, json!({ "date_from": date, "date_to": date, "reason": "外出" }))
+            .await;
+        assert_eq!(res.status(), 201);
+        leave_ids.push(res.json::<Value>().await.unwrap()["id"].as_i64().unwrap());
+    }
+    let pages = all_pages(&app, "/api/v1/leave-requests", &k.admin, 3).await;
+    assert_eq!(pages.iter().map(Vec::len).collect::<Vec<_>>(), vec![3, 3, 1]);
+    let listed: Vec<i64> = pages.iter().flatten().map(|l| l["id"].as_i64().unwrap()).collect();
+    assert_eq!(listed, leave_ids);
+    // A colleague sees none of them; a cursor the server did not issue is refused.
+    let colleague = app.token(&phone_of(&k, second.taker)).await;
+    let theirs: Value = app.get("/api/v1/leave-requests", &colleague).await.json().await.unwrap();
+    assert_eq!(theirs["items"], json!([]));
+    let body = problem(app.get("/api/v1/leave-requests?cursor=bm9wZQ", &k.admin).await, 422, "validation_failed").await;
+    assert_eq!(body["errors"][0]["field"], "cursor");
+    problem(app.get("/api/v1/swap-requests?limit=0", &k.admin).await, 422, "validation_failed").await;
 }

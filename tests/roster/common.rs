@@ -174,7 +174,7 @@ pub fn check_roster(input: &GenerationInput, roster: &GeneratedRoster) -> Result
         if s.assignments.len() > max.max(locked) {
             return Err(format!("above max head count on {s:?}"));
         }
-        let leads = s.assignments.iter().filter(|a| a.role == Role::Lead).count();
+        let leads = s.assignments.iter().filter(|a| a.role == DutyRole::Lead).count();
         if leads != usize::from(!s.assignments.is_empty()) {
             return Err(format!("expected exactly one lead on {s:?}"));
         }

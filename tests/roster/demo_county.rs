@@ -29,7 +29,7 @@ fn demo_county_2026() {
         // The lead is a standing-committee member whenever the team has one.
         let standing = |id: i64| input.members.iter().any(|m| m.id == id && m.standing_committee);
         let lead = &s.assignments[0];
-        assert_eq!(lead.role, Role::Lead);
+        assert_eq!(lead.role, DutyRole::Lead);
         if s.assignments.iter().any(|a| standing(a.member_id)) {
             assert!(standing(lead.member_id), "{s:?}");
         }
@@ -63,7 +63,7 @@ fn demo_county_2026() {
 
     // Reasons read well.
     let sample = &roster.shifts.iter().find(|s| s.template_id == 1 && s.date == d(2026, 3, 25)).unwrap().assignments[0];
-    println!("{} / {}", sample.reason, sample.reason.zh());
+    println!("{} / {}", sample.reason, sample.reason.label_zh());
     assert!(sample.reason.to_string().contains("duties this year in pool"));
     let _ = HOME_POOL;
 }

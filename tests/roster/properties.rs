@@ -148,7 +148,7 @@ fn build_input(
             let slots = expand(tmpl, period_from, period_to, &calendar).ok()?;
             let date = slots.get(si % (slots.len() + 1)).map_or(day(5), |s| s.date);
             let member_id = if tmpl.pool.is_empty() { pick(m) } else { tmpl.pool[m % tmpl.pool.len()] };
-            Some(LockedAssignment { template_id: tmpl.id, date, member_id, role: lead.then_some(Role::Lead) })
+            Some(LockedAssignment { template_id: tmpl.id, date, member_id, role: lead.then_some(DutyRole::Lead) })
         })
         .collect();
     let history = history

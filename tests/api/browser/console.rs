@@ -35,7 +35,7 @@ async fn a_coordinator_approves_grades_and_exports_in_the_console() {
         b.wait_for_path("/console/requests").await;
         assert!(!b.exists(&format!("#swap-{own}")).await, "an approved swap leaves the list");
         let swaps: Value = app.get("/api/v1/swap-requests", admin).await.json().await.unwrap();
-        let swap = swaps.as_array().unwrap().iter().find(|s| s["id"] == own).unwrap();
+        let swap = swaps["items"].as_array().unwrap().iter().find(|s| s["id"] == own).unwrap();
         assert_eq!(swap["status"], "approved", "{swap}");
 
         // The triage board: the studio's item, its text shown as text, graded by the matrix.

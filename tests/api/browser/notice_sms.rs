@@ -25,7 +25,7 @@ async fn a_member_turns_sms_off_and_the_next_reminder_skips_it() {
         b.screenshot("01-sms-off").await;
 
         let queued = crate::channels::with_conn(&app, move |conn| {
-            zhiban::outbox::reminders::schedule_reminders(conn, now).unwrap()
+            zhiban::roster::reminders::schedule_reminders(conn, now).unwrap()
         })
         .await;
         assert_eq!(queued, 2);

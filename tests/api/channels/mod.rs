@@ -235,7 +235,7 @@ async fn a_duty_reminder_goes_by_sms_to_each_member_and_once_to_the_studios_grou
     let now = at("2026-12-04 10:00");
     let app = spawn_app_at(now.and_utc()).await;
     let r = rostered(&app, now).await;
-    let queued = with_conn(&app, move |conn| zhiban::outbox::reminders::schedule_reminders(conn, now).unwrap()).await;
+    let queued = with_conn(&app, move |conn| zhiban::roster::reminders::schedule_reminders(conn, now).unwrap()).await;
     assert_eq!(queued, 2, "one 7-day reminder per member");
     drain(&app, now).await;
 
@@ -403,7 +403,7 @@ async fn a_member_with_sms_off_gets_no_sms() {
             .unwrap()
     })
     .await;
-    with_conn(&app, move |conn| zhiban::outbox::reminders::schedule_reminders(conn, now).unwrap()).await;
+    with_conn(&app, move |conn| zhiban::roster::reminders::schedule_reminders(conn, now).unwrap()).await;
     drain(&app, now).await;
     let sms = r.sms.accepted();
     assert_eq!(sms.len(), 1);

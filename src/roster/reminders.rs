@@ -59,7 +59,7 @@ pub fn schedule_reminders(conn: &mut DbConnection, now: NaiveDateTime) -> Result
         .load(conn)?;
     let mut queued = 0;
     for (committee_id, timezone, settings) in committees {
-        let tz = super::channels::zone(committee_id, &timezone);
+        let tz = crate::committee::parse_timezone(committee_id, &timezone);
         let settings: CommitteeSettings = serde_json::from_str(&settings).map_err(ApiError::unexpected)?;
         let today = now.and_utc().with_timezone(&tz).date_naive();
         let mut steps = settings.reminder_days_before.clone();
@@ -77,8 +77,7 @@ pub fn schedule_reminders(conn: &mut DbConnection, now: NaiveDateTime) -> Result
                 .inner_join(shifts::table.inner_join(rosters::table).inner_join(venues::table))
                 .inner_join(members::table)
                 .filter(assignments::committee_id.eq(committee_id))
-                .filter(assignments::removed_at.is_null())
-                .filter(rosters::status.eq("published"))
+                .filter(crate::roster::duties::live())
                 .filter(shifts::local_date.between(from, to))
                 .filter(shifts::starts_at.gt(now))
                 .filter(members::active.eq(true))
@@ -131,7 +130,7 @@ pub fn schedule_reminders(conn: &mut DbConnection, now: NaiveDateTime) -> Result
                     days_until: (date - today).num_days().max(0) as u32,
                 };
                 let key = format!("reminder:{assignment_id}:{days}");
-                if super::try_enqueue(conn, committee_id, KIND, Some(&key), &payload, now)? {
+                if crate::outbox::try_enqueue(conn, committee_id, KIND, Some(&key), &payload, now)? {
                     queued += 1;
                 }
             }

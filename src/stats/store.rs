@@ -9,7 +9,7 @@ use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
 use diesel::prelude::*;
 
 use super::period::Period;
-use super::types::{MemberStats, VenueStats, rank, round2};
+use super::views::{MemberStats, VenueStats, rank, round2};
 use crate::auth::VenueScope;
 use crate::checkin::attendance::{self, AttendanceRow, AttendanceStatus};
 use crate::committee::{local_date, local_to_utc, timezone as committee_tz};
