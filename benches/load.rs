@@ -410,10 +410,10 @@ fn fixture(conn: &mut DbConnection) -> Fixture {
     let committee_id = created.committee_id;
     let now = Utc::now().naive_utc();
     let (venue, members) = db::write_transaction(conn, |conn| {
-        let venue = zhiban::venues::queries::insert(
+        let venue = zhiban::venues::store::insert(
             conn,
             committee_id,
-            &zhiban::venues::queries::NewVenue {
+            &zhiban::venues::store::NewVenue {
                 kind: "cppcc_home",
                 name: "政协之家".into(),
                 township: None,
@@ -522,10 +522,10 @@ fn fixture(conn: &mut DbConnection) -> Fixture {
             on_backend!(conn, |c| diesel::insert_into(assignments::table).values(&rows).execute(c))?;
         }
         // The studio whose poster residents scan: one reception team of three on duty.
-        let studio = zhiban::venues::queries::insert(
+        let studio = zhiban::venues::store::insert(
             conn,
             committee_id,
-            &zhiban::venues::queries::NewVenue {
+            &zhiban::venues::store::NewVenue {
                 kind: "township_studio",
                 name: "城关镇委员工作室".into(),
                 township: Some("城关镇".into()),
@@ -541,10 +541,10 @@ fn fixture(conn: &mut DbConnection) -> Fixture {
             .returning(shifts::id)
             .get_result(conn)?;
         for i in 0..3 {
-            let member = zhiban::members::queries::insert(
+            let member = zhiban::members::store::insert(
                 conn,
                 committee_id,
-                &zhiban::members::queries::NewMember {
+                &zhiban::members::store::NewMember {
                     name: format!("驻站委员{i}"),
                     phone: format!("136{i:08}"),
                     sector: None,
