@@ -49,6 +49,7 @@ diesel::table! {
         password_hash -> Nullable<Text>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        sms_enabled -> Bool,
     }
 }
 
@@ -259,6 +260,30 @@ diesel::table! {
         last_error -> Nullable<Text>,
         created_at -> Timestamp,
         delivered_at -> Nullable<Timestamp>,
+        channel -> Text,
+        notice_id -> Nullable<BigInt>,
+        target -> Nullable<Text>,
+        last_attempt_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    notice_channels (id) {
+        id -> BigInt,
+        committee_id -> BigInt,
+        venue_id -> Nullable<BigInt>,
+        channel -> Text,
+        target -> Text,
+        config -> Text,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    channel_send_slots (target, slot) {
+        target -> Text,
+        slot -> Integer,
+        used_at -> Timestamp,
     }
 }
 
@@ -491,4 +516,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     console_sessions,
     member_sessions,
     member_notices,
+    notice_channels,
+    channel_send_slots,
 );

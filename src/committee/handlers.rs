@@ -7,8 +7,9 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use crate::auth::{Admin, AuthUser};
 use crate::clock::Clock;
 use crate::db::{self, DbConnection, DbPool};
-use crate::domain::{CommitteeSettings, Timezone, WebhookSecret, WebhookUrl};
+use crate::domain::{CommitteeSettings, DingTalkInput, SmsInput, Timezone, WebhookSecret, WebhookUrl, WecomInput};
 use crate::error::{ApiError, FieldChecks, Problem};
+use crate::outbox::channels::store::{self as channels, ChannelsPatch, ChannelsView};
 use crate::schema::committees;
 
 pub fn routes(cfg: &mut ServiceConfig) {
@@ -27,6 +28,8 @@ pub struct CommitteeView {
     /// True when both the URL and the signing secret are set, so deliveries go out.
     /// The secret itself is write-only and never shown.
     pub webhook_configured: bool,
+    /// The committee's group robots and SMS account (secrets never shown, tokens masked).
+    pub channels: ChannelsView,
 }
 
 fn load(conn: &mut DbConnection, id: i64) -> Result<CommitteeView, ApiError> {
@@ -44,7 +47,8 @@ fn load(conn: &mut DbConnection, id: i64) -> Result<CommitteeView, ApiError> {
         .first::<(i64, String, String, String, String, Option<String>, bool)>(conn)?;
     let settings = serde_json::from_str(&settings).map_err(ApiError::unexpected)?;
     let webhook_configured = webhook_url.is_some() && has_secret;
-    Ok(CommitteeView { id, code, name, timezone, settings, webhook_url, webhook_configured })
+    let channels = channels::view(conn, id, None)?;
+    Ok(CommitteeView { id, code, name, timezone, settings, webhook_url, webhook_configured, channels })
 }
 
 /// The caller's committee and its rules.
@@ -78,6 +82,18 @@ pub struct UpdateCommittee {
     #[serde(default, deserialize_with = "crate::json::present")]
     #[schema(value_type = Option<String>, write_only)]
     pub webhook_secret: Option<Option<String>>,
+    /// The coordinators' DingTalk custom robot; `null` removes it.
+    #[serde(default, deserialize_with = "crate::json::present")]
+    #[schema(value_type = Option<DingTalkInput>)]
+    pub dingtalk: Option<Option<DingTalkInput>>,
+    /// The coordinators' WeCom group robot; `null` removes it.
+    #[serde(default, deserialize_with = "crate::json::present")]
+    #[schema(value_type = Option<WecomInput>)]
+    pub wecom: Option<Option<WecomInput>>,
+    /// The SMS account (Tencent Cloud SMS) and its templates per notice kind; `null` removes it.
+    #[serde(default, deserialize_with = "crate::json::present")]
+    #[schema(value_type = Option<SmsInput>)]
+    pub sms: Option<Option<SmsInput>>,
 }
 
 /// The rules after a merge patch, checked as a whole.
@@ -134,6 +150,7 @@ async fn update_committee(
         body.webhook_secret.map(|s| s.and_then(|s| checks.check("webhook_secret", WebhookSecret::parse(&s))));
     checks.finish()?;
     let settings_patch = body.settings;
+    let channels_patch = ChannelsPatch { dingtalk: body.dingtalk, wecom: body.wecom, sms: body.sms };
     let committee_id = admin.committee_id;
     let view = db::transaction(&pool, move |conn| {
         let target = committees::table.find(committee_id);
@@ -181,6 +198,20 @@ async fn update_committee(
                 "committee",
                 Some(committee_id),
                 if url.is_some() { "configured" } else { "removed" },
+                clock.now_naive(),
+            )?;
+        }
+        if !channels_patch.is_empty() {
+            let changed = channels::apply(conn, committee_id, None, channels_patch, clock.now_naive())?;
+            // Which channels changed, never their secrets.
+            crate::audit::record(
+                conn,
+                committee_id,
+                Some(admin.member_id),
+                "committee.channels_changed",
+                "committee",
+                Some(committee_id),
+                &changed.join(","),
                 clock.now_naive(),
             )?;
         }

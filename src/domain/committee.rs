@@ -3,6 +3,7 @@ use utoipa::ToSchema;
 
 use super::Invalid;
 use super::TriageMatrix;
+use super::{NoticeRoutes, QuietHours};
 
 /// An IANA time zone name that chrono-tz knows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,6 +46,11 @@ pub struct CommitteeSettings {
     /// Whether members see their own rank in the ranking on the member pages (我的履职).
     /// Off by default: the ranking is the office's until the committee publishes it.
     pub ranking_visible_to_members: bool,
+    /// Where each kind of notice goes besides the webhook: `sms`, `venue_group`,
+    /// `committee_group` (see the README, "Notifications").
+    pub notice_routes: NoticeRoutes,
+    /// Committee-local hours in which SMS and robot messages wait until morning.
+    pub quiet_hours: QuietHours,
 }
 
 /// Points each counted event adds to a member's score in the statistics' ranking: the score is
@@ -121,6 +127,8 @@ impl Default for CommitteeSettings {
             escalate_to_admin_after_working_days: 3,
             ranking_weights: RankingWeights::default(),
             ranking_visible_to_members: false,
+            notice_routes: NoticeRoutes::default(),
+            quiet_hours: QuietHours::default(),
         }
     }
 }
@@ -157,6 +165,7 @@ impl CommitteeSettings {
             ));
         }
         self.ranking_weights.validate().map_err(|e| ("ranking_weights", e))?;
+        self.quiet_hours.validate().map_err(|e| ("quiet_hours", e))?;
         Ok(())
     }
 }

@@ -49,6 +49,7 @@ macro_rules! text_enum {
     };
 }
 
+mod channel;
 mod checkin;
 mod committee;
 mod item;
@@ -59,6 +60,10 @@ mod swap;
 mod venue;
 mod webhook;
 
+pub use channel::{
+    DingTalk, DingTalkInput, DingTalkView, NoticeRoutes, QuietHours, Route, Sms, SmsInput, SmsTemplate, SmsView, Wecom,
+    WecomInput, WecomView,
+};
 pub use checkin::{Assurance, CheckinMethod};
 pub use committee::{CommitteeSettings, RankingWeights, Timezone};
 pub use item::{

@@ -13,7 +13,7 @@ use crate::db::{self, DbPool};
 use crate::outbox::notices::{self, Notice};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(list).service(read_all).service(read_one);
+    cfg.service(list).service(read_all).service(read_one).service(sms_preference);
 }
 
 /// How many notices the page lists (newest first).
@@ -85,13 +85,19 @@ struct NoticesPage {
     chrome: Chrome,
     entries: Vec<NoticeEntry>,
     unread: usize,
+    /// The member's own choice: reminders and decisions also by SMS.
+    sms_enabled: bool,
 }
 
 #[get("/m/notices")]
 async fn list(req: HttpRequest, user: MemberUser, pool: web::Data<DbPool>) -> Result<HttpResponse, MemberError> {
     let (committee_id, member_id) = (user.committee_id(), user.member_id());
-    let (rows, tz) = db::run(&pool, move |conn| {
-        Ok((notices::list(conn, member_id, SHOWN)?, crate::committee::timezone(conn, committee_id)?))
+    let (rows, tz, sms_enabled) = db::run(&pool, move |conn| {
+        Ok((
+            notices::list(conn, member_id, SHOWN)?,
+            crate::committee::timezone(conn, committee_id)?,
+            notices::sms_enabled(conn, member_id)?,
+        ))
     })
     .await?;
     let entries: Vec<NoticeEntry> = rows
@@ -108,7 +114,7 @@ async fn list(req: HttpRequest, user: MemberUser, pool: web::Data<DbPool>) -> Re
         })
         .collect();
     let unread = entries.iter().filter(|e| e.unread).count();
-    render::page(&req, &user, &NoticesPage { chrome: Chrome::new(&user, "notices"), entries, unread })
+    render::page(&req, &user, &NoticesPage { chrome: Chrome::new(&user, "notices"), entries, unread, sms_enabled })
 }
 
 /// Marks one of the member's notices read and opens what it is about. Another member's
@@ -140,5 +146,27 @@ async fn read_all(
     user.check_csrf(&form.csrf)?;
     let (member_id, now) = (user.member_id(), clock.now_naive());
     db::run(&pool, move |conn| notices::mark_all_read(conn, member_id, now)).await?;
+    render::redirect(&req, &user, "/m/notices")
+}
+
+#[derive(serde::Deserialize)]
+struct SmsForm {
+    csrf: String,
+    /// `on` or `off`.
+    sms: String,
+}
+
+/// 短信提醒 on or off: the member's own choice; the next reminder follows it.
+#[post("/m/notices/sms")]
+async fn sms_preference(
+    req: HttpRequest,
+    user: MemberUser,
+    pool: web::Data<DbPool>,
+    clock: Clock,
+    form: web::Form<SmsForm>,
+) -> Result<HttpResponse, MemberError> {
+    user.check_csrf(&form.csrf)?;
+    let (member_id, now, on) = (user.member_id(), clock.now_naive(), form.sms == "on");
+    db::run(&pool, move |conn| notices::set_sms_enabled(conn, member_id, on, now)).await?;
     render::redirect(&req, &user, "/m/notices")
 }

@@ -57,12 +57,20 @@ struct DeliveryRow {
     last_error: Option<String>,
     created_at: NaiveDateTime,
     delivered_at: Option<NaiveDateTime>,
+    channel: String,
+    notice_id: Option<i64>,
+    target: Option<String>,
 }
 
 /// One notification and how its delivery to the committee's webhook is going.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct DeliveryView {
     pub id: i64,
+    /// `webhook` (the notice itself), or `dingtalk`, `wecom`, `sms`: one row per notice and
+    /// channel, each with its own state, attempts and last error.
+    pub channel: String,
+    /// For a channel row, the notice (its `webhook` row) it delivers.
+    pub notice_id: Option<i64>,
     /// e.g. `duty.reminder`.
     pub kind: String,
     pub status: DeliveryStatus,
@@ -72,8 +80,8 @@ pub struct DeliveryView {
     pub last_error: Option<String>,
     /// When it is tried next; only while pending.
     pub next_attempt_at: Option<DateTime<Utc>>,
-    /// True while the committee has no webhook: the notification waits, uses no attempts,
-    /// and goes out once a webhook is configured.
+    /// True while the committee has no webhook (for a channel row: while its channel is
+    /// removed): it waits, uses no attempts, and goes out once configured again.
     pub held: bool,
     pub dedupe_key: Option<String>,
     /// What is sent as `payload` (see mobile-contract/notifications.md).
@@ -84,17 +92,23 @@ pub struct DeliveryView {
 }
 
 impl DeliveryView {
-    fn from_row(r: DeliveryRow, webhook_configured: bool) -> Self {
+    fn from_row(r: DeliveryRow, configured: &Configured) -> Self {
         let status = DeliveryStatus::from_storage(&r.status);
         let pending = status == DeliveryStatus::Pending;
+        let reachable = match &r.target {
+            Some(target) => configured.targets.contains(target),
+            None => configured.webhook,
+        };
         Self {
             id: r.id,
+            channel: r.channel,
+            notice_id: r.notice_id,
             kind: r.kind,
             status,
             attempts: r.attempts,
             last_error: r.last_error,
             next_attempt_at: pending.then(|| r.next_attempt_at.and_utc()),
-            held: pending && !webhook_configured,
+            held: pending && !reachable,
             dedupe_key: r.dedupe_key,
             payload: serde_json::from_str(&r.payload).unwrap_or(serde_json::Value::String(r.payload)),
             created_at: r.created_at.and_utc(),
@@ -103,12 +117,19 @@ impl DeliveryView {
     }
 }
 
-fn webhook_configured(conn: &mut DbConnection, committee_id: i64) -> Result<bool, ApiError> {
+/// Where the committee's rows can go now.
+struct Configured {
+    webhook: bool,
+    targets: Vec<String>,
+}
+
+fn webhook_configured(conn: &mut DbConnection, committee_id: i64) -> Result<Configured, ApiError> {
     let (url, secret) = committees::table
         .find(committee_id)
         .select((committees::webhook_url, committees::webhook_secret))
         .first::<(Option<String>, Option<String>)>(conn)?;
-    Ok(url.is_some() && secret.is_some())
+    let targets = super::channels::store::load_all(conn, committee_id)?.into_iter().map(|c| c.target).collect();
+    Ok(Configured { webhook: url.is_some() && secret.is_some(), targets })
 }
 
 fn find(conn: &mut DbConnection, committee_id: i64, id: i64) -> Result<DeliveryRow, ApiError> {
@@ -122,6 +143,10 @@ fn find(conn: &mut DbConnection, committee_id: i64, id: i64) -> Result<DeliveryR
 #[into_params(parameter_in = Query)]
 pub struct DeliveryFilter {
     pub status: Option<DeliveryStatus>,
+    /// `webhook`, `dingtalk`, `wecom` or `sms`.
+    pub channel: Option<String>,
+    /// The channel rows of one notice (and not the notice's own row).
+    pub notice_id: Option<i64>,
     /// e.g. `duty.reminder`.
     pub kind: Option<String>,
 }
@@ -145,7 +170,7 @@ async fn list_deliveries(
     page: web::Query<PageParams>,
 ) -> Result<web::Json<Page<DeliveryView>>, ApiError> {
     let page = page.parse()?;
-    let DeliveryFilter { status, kind } = filter.into_inner();
+    let DeliveryFilter { status, kind, channel, notice_id } = filter.into_inner();
     let committee_id = admin.committee_id;
     let views = db::run(&pool, move |conn| {
         let configured = webhook_configured(conn, committee_id)?;
@@ -159,8 +184,14 @@ async fn list_deliveries(
         if let Some(kind) = kind {
             query = query.filter(outbox::kind.eq(kind));
         }
+        if let Some(channel) = channel {
+            query = query.filter(outbox::channel.eq(channel));
+        }
+        if let Some(notice_id) = notice_id {
+            query = query.filter(outbox::notice_id.eq(notice_id));
+        }
         let rows = query.order(outbox::id).limit(page.limit + 1).select(DeliveryRow::as_select()).load(conn)?;
-        Ok(rows.into_iter().map(|r| DeliveryView::from_row(r, configured)).collect::<Vec<_>>())
+        Ok(rows.into_iter().map(|r| DeliveryView::from_row(r, &configured)).collect::<Vec<_>>())
     })
     .await?;
     Ok(web::Json(Page::from_rows(views, page, |v: &DeliveryView| v.id)))
@@ -217,7 +248,7 @@ async fn retry_delivery(
             clock.now_naive(),
         )?;
         let configured = webhook_configured(conn, committee_id)?;
-        Ok(DeliveryView::from_row(find(conn, committee_id, id)?, configured))
+        Ok(DeliveryView::from_row(find(conn, committee_id, id)?, &configured))
     })
     .await?;
     Ok(web::Json(view))

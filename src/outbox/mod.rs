@@ -1,8 +1,10 @@
 //! The notification outbox: every notification is a row written in the same transaction as
 //! the change that causes it, so a rolled-back change never notifies anyone. A worker
 //! ([`worker`]) claims due rows in the database and delivers them, signed, to the committee's
-//! webhook; `roster::reminders` queues the duty reminders; the admin view lists and retries them.
+//! webhook; [`channels`] adds a row per DingTalk/WeCom robot and SMS the notice is routed to;
+//! `roster::reminders` queues the duty reminders; the admin view lists and retries them.
 
+pub mod channels;
 mod handlers;
 pub mod notices;
 pub mod worker;
@@ -63,6 +65,7 @@ pub fn try_enqueue<P: Serialize>(
     match inserted {
         Ok(id) => {
             record_notices(conn, committee_id, id, kind, &value, now)?;
+            channels::route(conn, committee_id, id, kind, dedupe_key, &value, now)?;
             Ok(true)
         }
         Err(diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _))

@@ -6,7 +6,7 @@ use diesel::prelude::*;
 
 use crate::db::DbConnection;
 use crate::error::ApiError;
-use crate::schema::{member_notices, outbox};
+use crate::schema::{member_notices, members, outbox};
 
 pub struct Notice {
     pub id: i64,
@@ -73,5 +73,18 @@ pub fn mark_all_read(conn: &mut DbConnection, member_id: i64, now: NaiveDateTime
     )
     .set(member_notices::read_at.eq(now))
     .execute(conn)?;
+    Ok(())
+}
+
+/// Whether the member receives SMS (their own choice on the member pages; on by default).
+pub fn sms_enabled(conn: &mut DbConnection, member_id: i64) -> Result<bool, ApiError> {
+    Ok(members::table.find(member_id).select(members::sms_enabled).first(conn)?)
+}
+
+/// Turns the member's SMS on or off; notices already queued keep their channels.
+pub fn set_sms_enabled(conn: &mut DbConnection, member_id: i64, on: bool, now: NaiveDateTime) -> Result<(), ApiError> {
+    diesel::update(members::table.find(member_id))
+        .set((members::sms_enabled.eq(on), members::updated_at.eq(now)))
+        .execute(conn)?;
     Ok(())
 }

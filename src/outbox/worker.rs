@@ -1,4 +1,5 @@
-//! Delivery: claim due rows in the database, POST them signed to the committee's webhook,
+//! Delivery: claim due rows in the database, POST them signed to the committee's webhook (or,
+//! for channel rows, to the robot or SMS provider: [`super::channels::send`]),
 //! record the outcome. Safe with several instances (and several threads) on one database:
 //! a row is delivered by whoever wins its conditional `UPDATE`, and only by them.
 //!
@@ -14,7 +15,7 @@ use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
 use crate::db::{DbConnection, DbPool};
-use crate::schema::{committees, outbox};
+use crate::schema::{committees, notice_channels, outbox};
 
 /// How long a claim holds a row: longer than a whole batch of deliveries at the HTTP timeout.
 pub const LEASE: Duration = Duration::from_secs(300);
@@ -66,6 +67,10 @@ pub struct OutboxRow {
     pub payload: String,
     pub attempts: i32,
     pub created_at: NaiveDateTime,
+    /// `webhook`, or the channel of a row [`super::channels::route`] wrote.
+    pub channel: String,
+    /// The configured channel a channel row goes to (`notice_channels.target`).
+    pub target: Option<String>,
 }
 
 /// Claims up to `batch` due rows for `worker_id` and returns them, ordered by id.
@@ -91,7 +96,12 @@ pub fn claim_due(
         .filter(outbox::status.eq("pending"))
         .filter(outbox::next_attempt_at.le(now))
         .filter(outbox::claimed_until.is_null().or(outbox::claimed_until.lt(now)))
-        .filter(outbox::committee_id.eq_any(with_webhook))
+        .filter(
+            outbox::channel
+                .eq("webhook")
+                .and(outbox::committee_id.eq_any(with_webhook))
+                .or(outbox::target.eq_any(notice_channels::table.select(notice_channels::target.nullable()))),
+        )
         .order(outbox::id)
         .limit(batch)
         .select(outbox::id)
@@ -118,7 +128,16 @@ pub fn claim_due(
         .filter(outbox::id.eq_any(&claimed))
         .filter(outbox::claimed_by.eq(worker_id))
         .order(outbox::id)
-        .select((outbox::id, outbox::committee_id, outbox::kind, outbox::payload, outbox::attempts, outbox::created_at))
+        .select((
+            outbox::id,
+            outbox::committee_id,
+            outbox::kind,
+            outbox::payload,
+            outbox::attempts,
+            outbox::created_at,
+            outbox::channel,
+            outbox::target,
+        ))
         .load(conn)
 }
 
@@ -130,8 +149,11 @@ pub enum Outcome {
     Retrying(i32),
     /// Failed for the last allowed time: dead-lettered.
     Dead,
-    /// The committee's webhook was removed after the claim; released, no attempt used.
+    /// The committee's webhook (or the row's channel) was removed after the claim; released,
+    /// no attempt used.
     Held,
+    /// Not sent yet, no attempt used: quiet hours, or the robot's messages-a-minute limit.
+    Deferred,
 }
 
 /// The HTTP client deliveries use: 10 s timeout, no redirects (a signed body is never
@@ -178,6 +200,9 @@ pub async fn deliver(
     now: NaiveDateTime,
     policy: &RetryPolicy,
 ) -> anyhow::Result<Outcome> {
+    if row.channel != "webhook" {
+        return super::channels::send::deliver(pool, client, worker_id, row, now, policy).await;
+    }
     let committee_id = row.committee_id;
     let target = blocking(pool, move |conn| {
         committees::table.find(committee_id).select((committees::webhook_url, committees::webhook_secret)).first::<(
@@ -235,7 +260,7 @@ fn describe(e: &reqwest::Error) -> String {
     what.to_owned()
 }
 
-fn record(
+pub(crate) fn record(
     conn: &mut DbConnection,
     row: &OutboxRow,
     worker_id: &str,

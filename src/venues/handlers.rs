@@ -8,8 +8,9 @@ use super::views::{Location, VenueView};
 use crate::auth::{Admin, AuthUser};
 use crate::clock::Clock;
 use crate::db::{self, DbPool};
-use crate::domain::{Geofence, VenueAddress, VenueCode, VenueKind, VenueName};
+use crate::domain::{DingTalkInput, Geofence, VenueAddress, VenueCode, VenueKind, VenueName, WecomInput};
 use crate::error::{ApiError, ErrorCode, FieldChecks, Problem, conflict_on_unique};
+use crate::outbox::channels::store::{self as channels, ChannelsPatch};
 use crate::pagination::{Page, PageParams};
 
 pub fn routes(cfg: &mut ServiceConfig) {
@@ -137,8 +138,11 @@ async fn get_venue(
     id: web::Path<i64>,
 ) -> Result<web::Json<VenueView>, ApiError> {
     let id = id.into_inner();
-    let row = db::run(&pool, move |conn| store::find(conn, user.committee_id, id)).await?;
-    Ok(web::Json(row.into()))
+    let (row, channels) = db::run(&pool, move |conn| {
+        Ok((store::find(conn, user.committee_id, id)?, channels::view(conn, user.committee_id, Some(id))?))
+    })
+    .await?;
+    Ok(web::Json(VenueView { channels: Some(channels), ..VenueView::from(row) }))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -159,6 +163,14 @@ pub struct UpdateVenue {
     #[schema(value_type = Option<Location>)]
     pub location: Option<Option<Location>>,
     pub active: Option<bool>,
+    /// The studio group's DingTalk custom robot; `null` removes it.
+    #[serde(default, deserialize_with = "crate::json::present")]
+    #[schema(value_type = Option<DingTalkInput>)]
+    pub dingtalk: Option<Option<DingTalkInput>>,
+    /// The studio group's WeCom group robot; `null` removes it.
+    #[serde(default, deserialize_with = "crate::json::present")]
+    #[schema(value_type = Option<WecomInput>)]
+    pub wecom: Option<Option<WecomInput>>,
 }
 
 /// Change a venue (admin). Absent fields stay as they are.
@@ -195,7 +207,7 @@ async fn update_venue(
     checks.finish()?;
 
     let (id, committee_id) = (id.into_inner(), admin.committee_id);
-    let row = db::transaction(&pool, move |conn| {
+    let (row, channels) = db::transaction(&pool, move |conn| {
         store::find(conn, committee_id, id)?;
         let target = venues::table.filter(venues::committee_id.eq(committee_id).and(venues::id.eq(id)));
         let now = clock.now_naive();
@@ -224,8 +236,24 @@ async fn update_venue(
         if let Some(active) = body.active {
             diesel::update(target).set(venues::active.eq(active)).execute(conn)?;
         }
-        store::find(conn, committee_id, id)
+        let patch = ChannelsPatch { dingtalk: body.dingtalk, wecom: body.wecom, sms: None };
+        if !patch.is_empty() {
+            let changed = channels::apply(conn, committee_id, Some(id), patch, now)?;
+            // Which channels changed, never their secrets.
+            let what = changed.join(",");
+            crate::audit::record(
+                conn,
+                committee_id,
+                Some(admin.member_id),
+                "venue.channels_changed",
+                "venue",
+                Some(id),
+                &what,
+                now,
+            )?;
+        }
+        Ok((store::find(conn, committee_id, id)?, channels::view(conn, committee_id, Some(id))?))
     })
     .await?;
-    Ok(web::Json(row.into()))
+    Ok(web::Json(VenueView { channels: Some(channels), ..VenueView::from(row) }))
 }

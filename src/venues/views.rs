@@ -5,6 +5,7 @@ use utoipa::ToSchema;
 
 use super::store::VenueRow;
 use crate::domain::VenueKind;
+use crate::outbox::channels::store::ChannelsView;
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -30,6 +31,9 @@ pub struct VenueView {
     pub active: bool,
     pub created_at: chrono::DateTime<chrono::Utc>,
     pub updated_at: chrono::DateTime<chrono::Utc>,
+    /// The studio's group robots (in the answers of `GET` and `PATCH /venues/{id}`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub channels: Option<ChannelsView>,
 }
 
 impl From<VenueRow> for VenueView {
@@ -49,6 +53,7 @@ impl From<VenueRow> for VenueView {
             active: r.active,
             created_at: r.created_at.and_utc(),
             updated_at: r.updated_at.and_utc(),
+            channels: None,
         }
     }
 }

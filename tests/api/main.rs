@@ -7,6 +7,7 @@ mod authorization;
 mod backup;
 mod browser;
 mod calendar;
+mod channels;
 mod checkin;
 mod console;
 mod contract;

@@ -9,6 +9,7 @@ mod console;
 mod display;
 pub mod driver;
 mod member;
+mod notice_sms;
 mod resident;
 
 pub use driver::{Browser, DESKTOP, PHONE, PHONE_LARGE_TEXT, TABLET, run};
