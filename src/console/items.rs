@@ -100,7 +100,7 @@ async fn board(user: ConsoleUser, pool: web::Data<DbPool>) -> Result<HttpRespons
         Column { title: Tier::ALL[3].numbered_label_zh(), class: "tier-4", cards: Vec::new() },
     ];
     for (row, venue) in rows {
-        let column = row.tier.map_or(0, |t| t.clamp(1, 4) as usize);
+        let column = row.tier.map_or(0, |t| usize::from(t.get()));
         columns[column].cards.push(card(row, venue, today));
     }
     let overdue = columns.iter().flat_map(|c| &c.cards).filter(|c| c.overdue).count();
@@ -215,7 +215,7 @@ async fn item_page(
         venue,
         kind: item.kind.label_zh(),
         state: state.label_zh(),
-        tier: item.tier.and_then(Tier::from_stored).map(Tier::numbered_label_zh),
+        tier: item.tier.map(Tier::numbered_label_zh),
         overdue: state.awaits_answer() && item.due_on.is_some_and(|due| due < today),
         deadline_provisional: crate::items::views::deadline_provisional(&item, &calendar),
         can_triage: matches!(state, ItemState::Received | ItemState::Triaged | ItemState::Reopened),

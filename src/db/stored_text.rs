@@ -6,7 +6,7 @@ use diesel::backend::Backend;
 use diesel::deserialize::{self, FromSql};
 use diesel::pg::Pg;
 use diesel::serialize::{self, Output, ToSql};
-use diesel::sql_types::Text;
+use diesel::sql_types::{Integer, Text};
 use diesel::sqlite::Sqlite;
 
 use super::MultiBackend;
@@ -61,7 +61,7 @@ macro_rules! stored_as_text {
 
 use crate::domain::{
     AssignmentRole, AssignmentSource, Assurance, CheckinMethod, Difficulty, Importance, ItemKind, ItemSource,
-    ItemState, LeaveStatus, Resolution, RosterStatus, Satisfaction, SwapStatus,
+    ItemState, LeaveStatus, Resolution, RosterStatus, Satisfaction, SwapStatus, Tier,
 };
 
 stored_as_text!(
@@ -80,3 +80,47 @@ stored_as_text!(
     CheckinMethod,
     Assurance,
 );
+
+// A tier is stored as its number, 1–4 (the schema's CHECK); anything else is a corrupt row.
+fn read_tier<DB: Backend>(bytes: DB::RawValue<'_>) -> deserialize::Result<Tier>
+where
+    i32: FromSql<Integer, DB>,
+{
+    let raw = <i32 as FromSql<Integer, DB>>::from_sql(bytes)?;
+    Tier::from_stored(raw).ok_or_else(|| format!("stored tier {raw} is not 1–4").into())
+}
+
+impl FromSql<Integer, Pg> for Tier {
+    fn from_sql(bytes: <Pg as Backend>::RawValue<'_>) -> deserialize::Result<Self> {
+        read_tier::<Pg>(bytes)
+    }
+}
+impl FromSql<Integer, Sqlite> for Tier {
+    fn from_sql(bytes: <Sqlite as Backend>::RawValue<'_>) -> deserialize::Result<Self> {
+        read_tier::<Sqlite>(bytes)
+    }
+}
+impl FromSql<Integer, MultiBackend> for Tier {
+    fn from_sql(bytes: <MultiBackend as Backend>::RawValue<'_>) -> deserialize::Result<Self> {
+        bytes.from_sql::<Self, Integer>()
+    }
+}
+impl ToSql<Integer, Pg> for Tier {
+    fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Pg>) -> serialize::Result {
+        use std::io::Write;
+        out.write_all(&i32::from(self.get()).to_be_bytes())?;
+        Ok(serialize::IsNull::No)
+    }
+}
+impl ToSql<Integer, Sqlite> for Tier {
+    fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Sqlite>) -> serialize::Result {
+        out.set_value(i32::from(self.get()));
+        Ok(serialize::IsNull::No)
+    }
+}
+impl ToSql<Integer, MultiBackend> for Tier {
+    fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, MultiBackend>) -> serialize::Result {
+        out.set_value((Integer, self));
+        Ok(serialize::IsNull::No)
+    }
+}

@@ -120,7 +120,8 @@ impl Resolution {
 }
 
 /// One of the four handling classes (分级处置), 1 = answer on the spot … 4 = report up.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, diesel::AsExpression, diesel::FromSqlRow)]
+#[diesel(sql_type = diesel::sql_types::Integer)]
 pub struct Tier(u8);
 
 impl Tier {

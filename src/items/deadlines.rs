@@ -145,7 +145,7 @@ fn escalate(conn: &mut DbConnection, item: &ItemRow, level: i32, now: NaiveDateT
             item_id: item.id,
             tracking_code: &item.tracking_code,
             venue_id: item.venue_id,
-            tier: item.tier,
+            tier: item.tier.map(|t| i32::from(t.get())),
             due_on: item.due_on,
             level,
             member_ids,

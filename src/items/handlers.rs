@@ -400,7 +400,7 @@ async fn close_item(
         if matches!(access, Access::Member) {
             // On the spot: an untriaged consultation or a tier 1 item the member answered.
             let answered_by_me = item.taken_by == Some(user.member_id) || item.recorded_by == Some(user.member_id);
-            if !(answered_by_me && item.tier.unwrap_or(1) == 1) {
+            if !(answered_by_me && item.tier.is_none_or(|t| t.get() == 1)) {
                 return Err(ApiError::forbidden().with_detail("only a coordinator can close this item"));
             }
         }

@@ -10,7 +10,7 @@ use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::store::{self, Actor, Event, ItemRow, NewItem};
-use super::views::{PublicEvent, PublicItemView, ReferralView, tier_name};
+use super::views::{PublicEvent, PublicItemView, ReferralView};
 use super::workflow::{self, CommitteeRules};
 use super::workflow::{MAX_BODY_CHARS, MAX_NOTE_CHARS, MAX_TOPIC_CHARS};
 use crate::auth::tokens::sha256_hex;
@@ -422,8 +422,8 @@ pub fn referral_view_of(conn: &mut DbConnection, token: &str) -> Result<Referral
         venue_name,
         can_reply: matches!(state, ItemState::Referred | ItemState::Reopened),
         state: item.state,
-        tier_name: tier_name(item.tier),
-        tier: item.tier,
+        tier_name: item.tier.map(|t| t.label_zh().to_owned()),
+        tier: item.tier.map(|t| i32::from(t.get())),
         due_on: item.due_on,
         note,
         answers,

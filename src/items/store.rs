@@ -4,7 +4,9 @@ use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
 use crate::db::{self, DbConnection};
-use crate::domain::{Difficulty, Importance, ItemKind, ItemSource, ItemState, Resolution, Satisfaction, TrackingCode};
+use crate::domain::{
+    Difficulty, Importance, ItemKind, ItemSource, ItemState, Resolution, Satisfaction, Tier, TrackingCode,
+};
 use crate::error::ApiError;
 use crate::schema::{item_events, items};
 
@@ -26,7 +28,7 @@ pub struct ItemRow {
     pub state: ItemState,
     pub importance: Option<Importance>,
     pub difficulty: Option<Difficulty>,
-    pub tier: Option<i32>,
+    pub tier: Option<Tier>,
     pub tier_override_reason: Option<String>,
     pub due_on: Option<NaiveDate>,
     pub handling_unit_id: Option<i64>,

@@ -9,8 +9,7 @@ use utoipa::ToSchema;
 use super::store::{EventRow, ItemRow};
 use crate::calendar::KnownYears;
 use crate::domain::{
-    DeadlineStatus, Difficulty, Importance, ItemKind, ItemSource, ItemState, Resolution, Satisfaction, Tier,
-    TrackingCode,
+    DeadlineStatus, Difficulty, Importance, ItemKind, ItemSource, ItemState, Resolution, Satisfaction, TrackingCode,
 };
 use crate::json::UtcInstant;
 
@@ -110,7 +109,7 @@ impl ItemView {
             state: row.state,
             importance: row.importance,
             difficulty: row.difficulty,
-            tier: row.tier,
+            tier: row.tier.map(|t| i32::from(t.get())),
             tier_override_reason: row.tier_override_reason,
             due_on: row.due_on,
             deadline_status,
@@ -273,8 +272,4 @@ pub struct ReferralView {
     /// Whether the unit can (still) answer through this link.
     pub can_reply: bool,
     pub answers: Vec<PublicEvent>,
-}
-
-pub fn tier_name(tier: Option<i32>) -> Option<String> {
-    tier.and_then(Tier::from_stored).map(|t| t.label_zh().to_owned())
 }

@@ -294,7 +294,7 @@ pub fn close(
     now: NaiveDateTime,
 ) -> Result<(), ApiError> {
     let to = next_state(item, ItemAction::Close(resolution), "close")?;
-    let follow_up_on = match item.tier.and_then(|t| Tier::new(i64::from(t)).ok()) {
+    let follow_up_on = match item.tier {
         Some(tier) if tier.gets_follow_up() && !resolution.needs_no_answer() => Some(working_days_after(
             conn,
             item.committee_id,
@@ -352,7 +352,7 @@ pub fn reopen(
     // The deadline runs again from today, for the tier the item already has.
     let due_on = match item.tier {
         Some(t) => {
-            let days = rules.settings.tier_deadline_working_days[(t.clamp(1, 4) - 1) as usize];
+            let days = rules.settings.tier_deadline_working_days[usize::from(t.get() - 1)];
             Some(working_days_after(conn, item.committee_id, crate::committee::local_date(rules.tz, now), days)?)
         }
         None => None,
