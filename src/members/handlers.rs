@@ -245,6 +245,14 @@ fn check_venue_refs(
     home: Option<i64>,
     coordinated: &[i64],
 ) -> Result<(), ApiError> {
+    // A committee has a few dozen venues: a longer list is a mistake, not a query to run.
+    if coordinated.len() > crate::venues::store::MAX_VENUE_REFS {
+        return Err(ApiError::field(
+            "coordinator_venue_ids",
+            "too_many",
+            format!("at most {} venues", crate::venues::store::MAX_VENUE_REFS),
+        ));
+    }
     let mut wanted: Vec<i64> = coordinated.to_vec();
     wanted.extend(home);
     let found = crate::venues::store::existing_ids(conn, committee_id, &wanted)?;

@@ -65,6 +65,8 @@ pub fn set_coordinator_venues(
     venue_ids: &[i64],
 ) -> Result<(), ApiError> {
     diesel::delete(coordinator_venues::table.filter(coordinator_venues::member_id.eq(member_id))).execute(conn)?;
+    // A venue named twice is coordinated once.
+    let venue_ids: std::collections::BTreeSet<i64> = venue_ids.iter().copied().collect();
     for venue_id in venue_ids {
         diesel::insert_into(coordinator_venues::table)
             .values((

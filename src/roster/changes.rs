@@ -49,8 +49,17 @@ pub fn generate_draft(
             format!("must be on or after period_from, within {MAX_PERIOD_DAYS} days"),
         ));
     }
+    if venue_ids.as_ref().is_some_and(|ids| ids.len() > crate::venues::store::MAX_VENUE_REFS) {
+        return Err(ApiError::field(
+            "venue_ids",
+            "too_many",
+            format!("at most {} venues", crate::venues::store::MAX_VENUE_REFS),
+        ));
+    }
     let venue_ids: Option<Vec<i64>> = match (&c.scope, venue_ids) {
-        (_, Some(ids)) => {
+        (_, Some(mut ids)) => {
+            ids.sort_unstable();
+            ids.dedup();
             for id in &ids {
                 c.scope.check(*id)?;
             }

@@ -167,6 +167,12 @@ pub fn act(
         if !decided_within(&load_scope(conn, user)?, home) {
             return Err(ErrorCode::OutOfScope.into());
         }
+        // Nobody decides their own leave: another coordinator or an admin does.
+        if me == request.member_id {
+            return Err(
+                ApiError::forbidden().with_detail("your own leave is decided by another coordinator or an admin")
+            );
+        }
     } else if me != request.member_id {
         return Err(ApiError::forbidden());
     }

@@ -192,6 +192,11 @@ pub fn act(
             return Err(ApiError::forbidden());
         }
         load_scope(conn, user)?.check(venue_of(conn, request.assignment_id)?)?;
+        // Nobody decides a request they are part of: another coordinator or an admin does.
+        if [Some(request.from_member_id), request.to_member_id, request.accepted_by].contains(&Some(me)) {
+            return Err(ApiError::forbidden()
+                .with_detail("a swap you are part of is decided by another coordinator or an admin"));
+        }
     }
     if action == SwapAction::Cancel && me != request.from_member_id && request.accepted_by != Some(me) {
         return Err(ApiError::forbidden().with_detail("only the two colleagues can cancel"));

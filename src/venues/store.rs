@@ -5,6 +5,10 @@ use crate::db::DbConnection;
 use crate::error::ApiError;
 use crate::schema::venues;
 
+/// The most venues one request may name (a committee has a few dozen): longer lists answer
+/// 422 rather than a query with thousands of parameters.
+pub const MAX_VENUE_REFS: usize = 200;
+
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = venues)]
 pub struct VenueRow {

@@ -573,3 +573,103 @@ async fn a_renamed_venue_is_a_new_revision_of_its_duties_in_the_feed() {
     }
     assert!(after.iter().any(|e| e[4].contains("新址")), "the member's duties at the studio show its new name");
 }
+
+/// Security round 2, finding 5: a member who also coordinates their studio decides neither
+/// their own leave nor a swap they are part of; another coordinator or an admin does.
+#[tokio::test]
+async fn nobody_decides_their_own_leave_or_a_swap_they_are_part_of() {
+    let app = spawn_app_at(november_2026()).await;
+    let (k, r) = published_december(&app, 6).await;
+    let case = swap_case(&k, &r);
+    // The colleague taking the duty also coordinates the studio.
+    let res = app
+        .patch(
+            &format!("/api/v1/members/{}", case.taker),
+            &k.admin,
+            json!({ "roles": ["member", "coordinator"], "coordinator_venue_ids": [k.studios[0]] }),
+        )
+        .await;
+    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+    let giver = app.token(&phone_of(&k, case.giver)).await;
+    let taker = app.token(&phone_of(&k, case.taker)).await;
+
+    let offer = json!({ "assignment_id": case.assignment_id, "to_member_id": case.taker });
+    let swap: Value = app.post("/api/v1/swap-requests", &giver, offer).await.json().await.unwrap();
+    let id = swap["id"].as_i64().unwrap();
+    let accepted = app.post(&format!("/api/v1/swap-requests/{id}/accept"), &taker, json!({})).await;
+    assert_eq!(accepted.status(), 200);
+    for action in ["approve", "reject"] {
+        let body = problem(
+            app.post(&format!("/api/v1/swap-requests/{id}/{action}"), &taker, json!({})).await,
+            403,
+            "forbidden",
+        )
+        .await;
+        assert!(body["detail"].as_str().unwrap().contains("another coordinator"), "{body}");
+    }
+    let approved: Value =
+        app.post(&format!("/api/v1/swap-requests/{id}/approve"), &k.admin, json!({})).await.json().await.unwrap();
+    assert_eq!(approved["status"], "approved");
+    assert_eq!(approved["decided_by"], app_admin_id(&app, &k).await);
+
+    let leave: Value = app
+        .post("/api/v1/leave-requests", &taker, json!({ "date_from": "2027-02-02", "date_to": "2027-02-03" }))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let leave_id = leave["id"].as_i64().unwrap();
+    problem(app.post(&format!("/api/v1/leave-requests/{leave_id}/approve"), &taker, json!({})).await, 403, "forbidden")
+        .await;
+    let decided: Value = app
+        .post(&format!("/api/v1/leave-requests/{leave_id}/approve"), &k.admin, json!({}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(decided["leave"]["status"], "approved");
+}
+
+async fn app_admin_id(app: &TestApp, k: &County) -> Value {
+    app.get("/api/v1/me", &k.admin).await.json::<Value>().await.unwrap()["id"].clone()
+}
+
+/// Security round 2, finding 8: id lists are deduplicated and capped: a venue named twice, or
+/// tens of thousands of ids, get a clear answer instead of a 500.
+#[tokio::test]
+async fn venue_id_lists_are_deduplicated_and_capped() {
+    let app = spawn_app_at(november_2026()).await;
+    let k = crate::rosters::county(&app, 2, 0).await;
+    let studio = k.studios[0];
+    let twice = json!({ "name": "联络员甲", "phone": k.c.phone(90), "roles": ["coordinator"],
+                        "coordinator_venue_ids": [studio, studio] });
+    let res = app.post("/api/v1/members", &k.admin, twice).await;
+    assert_eq!(res.status(), 201);
+    let created: Value = res.json().await.unwrap();
+    assert_eq!(created["coordinator_venue_ids"], json!([studio]));
+
+    let many: Vec<i64> = (1..=32_766).collect();
+    let body = problem(
+        app.post(
+            "/api/v1/members",
+            &k.admin,
+            json!({ "name": "联络员乙", "phone": k.c.phone(91), "roles": ["coordinator"], "coordinator_venue_ids": many }),
+        )
+        .await,
+        422,
+        "validation_failed",
+    )
+    .await;
+    assert_eq!(
+        (body["errors"][0]["field"].as_str(), body["errors"][0]["reason"].as_str()),
+        (Some("coordinator_venue_ids"), Some("too_many"))
+    );
+
+    let venue_ids: Vec<i64> = (1..=40_000).collect();
+    let generate = json!({ "period_from": "2027-01-01", "period_to": "2027-01-31", "venue_ids": venue_ids });
+    let body = problem(app.post("/api/v1/rosters/generate", &k.admin, generate).await, 422, "validation_failed").await;
+    assert_eq!(body["errors"][0]["field"], "venue_ids");
+    // The same studio twice is one studio.
+    let doubled = json!({ "period_from": "2027-01-01", "period_to": "2027-01-31", "venue_ids": [studio, studio] });
+    assert_eq!(app.post("/api/v1/rosters/generate", &k.admin, doubled).await.status(), 201);
+}
