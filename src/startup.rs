@@ -84,6 +84,7 @@ impl Application {
         let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
         let server = HttpServer::new(move || {
             App::new()
+                .wrap_fn(never_cache_personal_data)
                 .wrap(problem_fallback())
                 .wrap(prometheus_mw.clone())
                 .wrap(TracingLogger::<crate::telemetry::RedactedRootSpan>::new())
@@ -194,6 +195,32 @@ fn query_error(e: actix_web::error::QueryPayloadError) -> actix_web::Error {
 
 /// Errors raised by actix itself (unknown method, payload limits, timeouts) come as plain
 /// text; this turns any non-problem error response into problem+json with a stable code.
+/// Answers that carry residents' contacts or members' phones are never kept by a browser or a
+/// proxy cache (`Cache-Control: no-store`), unless the route chose its own policy.
+fn never_cache_personal_data<S, B>(
+    req: actix_web::dev::ServiceRequest,
+    service: &S,
+) -> impl std::future::Future<Output = Result<ServiceResponse<B>, actix_web::Error>> + use<S, B>
+where
+    S: actix_web::dev::Service<actix_web::dev::ServiceRequest, Response = ServiceResponse<B>, Error = actix_web::Error>,
+{
+    const PERSONAL: [&str; 5] =
+        ["/api/v1/items", "/api/v1/me/inbox", "/api/v1/public/items", "/api/v1/referrals", "/api/v1/members"];
+    let personal = PERSONAL.iter().any(|p| req.path().starts_with(p));
+    let answer = service.call(req);
+    async move {
+        let mut res = answer.await?;
+        let headers = res.headers_mut();
+        if personal && !headers.contains_key(actix_web::http::header::CACHE_CONTROL) {
+            headers.insert(
+                actix_web::http::header::CACHE_CONTROL,
+                actix_web::http::header::HeaderValue::from_static("no-store"),
+            );
+        }
+        Ok(res)
+    }
+}
+
 fn problem_fallback<B: MessageBody + 'static>() -> ErrorHandlers<B> {
     let mut handlers = ErrorHandlers::new();
     for status in [

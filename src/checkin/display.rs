@@ -356,12 +356,23 @@ async fn checkin_poster(
     // The poster holds the member pages' address too, so any camera opens the check-in.
     let payload = scan_url(crate::public_url::BaseUrl::of(&req).as_str(), &payload);
     match query.format.as_deref().unwrap_or("svg") {
-        "svg" => Ok(HttpResponse::Ok().content_type("image/svg+xml").body(crate::qr::svg(&payload, 600)?)),
-        "png" => Ok(HttpResponse::Ok().content_type("image/png").body(crate::qr::png(&payload, 600)?)),
+        "svg" => Ok(HttpResponse::Ok()
+            .content_type("image/svg+xml")
+            .insert_header(("Cache-Control", "no-store"))
+            .insert_header(("X-Content-Type-Options", "nosniff"))
+            .body(crate::qr::svg(&payload, 600)?)),
+        "png" => Ok(HttpResponse::Ok()
+            .content_type("image/png")
+            .insert_header(("Cache-Control", "no-store"))
+            .insert_header(("X-Content-Type-Options", "nosniff"))
+            .body(crate::qr::png(&payload, 600)?)),
         "html" => {
             let page = PosterPage { venue: name, qr_svg: crate::qr::svg(&payload, 600)? };
-            Ok(HttpResponse::Ok()
-                .content_type("text/html; charset=utf-8")
+            // The poster is a long-lived credential: never cached, sniffed or scripted.
+            const POSTER_CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; \
+                                      base-uri 'none'; frame-ancestors 'none'";
+            Ok(crate::html::page(actix_web::http::StatusCode::OK, POSTER_CSP)
+                .insert_header(("Referrer-Policy", "no-referrer"))
                 .body(page.render().map_err(ApiError::unexpected)?))
         }
         _ => Err(ApiError::field("format", "invalid", "svg, png or html")),
@@ -454,5 +465,8 @@ async fn display_page(
     // No script, nothing from elsewhere; the page's own styles only.
     const CSP: &str =
         "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; base-uri 'none'; frame-ancestors 'none'";
-    Ok(crate::html::page(actix_web::http::StatusCode::OK, CSP).body(page))
+    // The device token sits in the display's URL: no page it links to may learn it.
+    Ok(crate::html::page(actix_web::http::StatusCode::OK, CSP)
+        .insert_header(("Referrer-Policy", "no-referrer"))
+        .body(page))
 }

@@ -488,3 +488,40 @@ async fn the_display_page_serves_its_device_only() {
     problem(app.get(&format!("/api/v1/venues/{}/display-code", s.venue), &s.member_token).await, 403, "forbidden")
         .await;
 }
+
+/// Security round 2, finding 13: the check-in poster (a long-lived credential) and the display
+/// (its device token in the URL) go out with the pages' protective headers, and API answers
+/// carrying members' phones or residents' contacts are never cached.
+#[tokio::test]
+async fn credentials_and_personal_data_go_out_with_protective_headers() {
+    let app = spawn_app().await;
+    let s = site(&app).await;
+    let header = |res: &reqwest::Response, name: &str| {
+        res.headers().get(name).map(|v| v.to_str().unwrap().to_owned()).unwrap_or_default()
+    };
+    for format in ["html", "svg", "png"] {
+        let res = app.get(&format!("/api/v1/venues/{}/checkin-poster?format={format}", s.venue), &s.admin).await;
+        assert_eq!(res.status(), 200);
+        assert_eq!(header(&res, "cache-control"), "no-store", "{format}");
+        assert_eq!(header(&res, "x-content-type-options"), "nosniff", "{format}");
+        if format == "html" {
+            assert!(header(&res, "content-security-policy").contains("default-src 'none'"));
+            assert_eq!(header(&res, "referrer-policy"), "no-referrer");
+        }
+    }
+    let device: Value = app
+        .post(&format!("/api/v1/venues/{}/display-devices", s.venue), &s.admin, json!({ "name": "大厅平板" }))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let token = device["token"].as_str().unwrap();
+    let display = app.client.get(app.url(&format!("/display/scan-a?device={token}"))).send().await.unwrap();
+    assert_eq!(display.status(), 200);
+    assert_eq!(header(&display, "referrer-policy"), "no-referrer");
+    for path in ["/api/v1/members", "/api/v1/items"] {
+        let res = app.get(path, &s.admin).await;
+        assert_eq!(res.status(), 200, "{path}");
+        assert_eq!(header(&res, "cache-control"), "no-store", "{path}");
+    }
+}
