@@ -56,10 +56,6 @@ pub fn date_label(date: NaiveDate) -> String {
     format!("{}月{}日 {}", date.month(), date.day(), WEEKDAYS[date.weekday().num_days_from_monday() as usize])
 }
 
-pub fn role_label(role: AssignmentRole) -> &'static str {
-    role.label_zh()
-}
-
 #[get("/m")]
 async fn today(
     req: HttpRequest,
@@ -94,7 +90,7 @@ async fn today(
                     time: format!("{}–{}", d.start_time.format("%H:%M"), d.end_time.format("%H:%M")),
                     address: whereabouts.get(&d.venue_id).cloned().unwrap_or_default(),
                     venue: d.venue_name,
-                    role: role_label(d.role),
+                    role: d.role.label_zh(),
                     checked_in: checked.contains(&d.assignment_id),
                     team: d
                         .team

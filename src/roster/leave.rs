@@ -321,18 +321,25 @@ fn free_duties(
         .select((assignments::id, shifts::id, rosters::id))
         .load(conn)?;
     let mut freed = Vec::new();
+    // The generator's input depends on the roster's period only: loaded once per roster, not
+    // once per freed duty (the planned shifts are read again, as each removal changes them).
+    let mut inputs: std::collections::BTreeMap<i64, super::GenerationInput> = std::collections::BTreeMap::new();
     for (assignment_id, shift_id, roster_id) in held {
         let ctx = duties::shift_context(conn, committee_id, shift_id)?;
         let version =
             duties::next_version(conn, &ctx, Some(actor), "请假", &format!("leave request {}", request.id), now)?;
         changes::take_off(conn, &ctx, assignment_id, version, now)?;
         duties::notify_change(conn, committee_id, &ctx, request.member_id, "removed", now)?;
-        let header = super::views::roster_header(conn, committee_id, roster_id)?;
-        let (input, _) = store::generation_input(conn, committee_id, header.period_from, header.period_to, None)?;
+        if !inputs.contains_key(&roster_id) {
+            let header = super::views::roster_header(conn, committee_id, roster_id)?;
+            let (input, _) = store::generation_input(conn, committee_id, header.period_from, header.period_to, None)?;
+            inputs.insert(roster_id, input);
+        }
+        let input = &inputs[&roster_id];
         let planned = store::planned_shifts(conn, roster_id)?;
         let template_id: i64 = shifts::table.find(shift_id).select(shifts::template_id).first(conn)?;
         let key = super::ShiftKey { template_id, date: ctx.date };
-        let candidates = super::propose_substitutes(&input, &planned, key, request.member_id, 5);
+        let candidates = super::propose_substitutes(input, &planned, key, request.member_id, 5);
         let ids: Vec<i64> = candidates.iter().map(|c| c.member_id).collect();
         let names: std::collections::BTreeMap<i64, String> = members::table
             .filter(members::id.eq_any(&ids))

@@ -18,7 +18,7 @@ use crate::domain::{SwapAction, SwapStatus};
 use crate::error::{ApiError, ErrorCode};
 use crate::json::UtcInstant;
 use crate::pagination::{Page, PageRequest};
-use crate::schema::{assignments, members, shift_templates, shifts, swap_requests, venues};
+use crate::schema::{assignments, members, shift_templates, shifts, swap_requests};
 
 #[derive(Debug, Serialize, ToSchema, Queryable)]
 pub struct SwapView {
@@ -277,16 +277,13 @@ pub fn visible(
 ) -> Result<Page<SwapView>, ApiError> {
     let home: Option<i64> = members::table.find(user.member_id).select(members::home_venue_id).first(conn)?;
     // The venues whose every request the caller sees; none for a member.
-    let coordinated: Vec<i64> = if audience == Audience::Coordinator && user.roles.can_coordinate() {
-        match load_scope(conn, user)? {
-            VenueScope::All => {
-                venues::table.filter(venues::committee_id.eq(user.committee_id)).select(venues::id).load(conn)?
-            }
-            VenueScope::Venues(ids) => ids.into_iter().collect(),
-        }
+    let scope = if audience == Audience::Coordinator && user.roles.can_coordinate() {
+        load_scope(conn, user)?
     } else {
-        Vec::new()
+        VenueScope::Venues(Default::default())
     };
+    let every_venue = scope == VenueScope::All;
+    let coordinated: Vec<i64> = scope.ids().unwrap_or_default();
     let me = user.member_id;
     // The pool rule of `store::in_pool`, in SQL.
     let in_my_pool = shift_templates::pool_venue_id
@@ -305,6 +302,7 @@ pub fn visible(
                     .is_null()
                     .and(swap_requests::status.eq(SwapStatus::Offered))
                     .and(in_my_pool))
+                .or(every_venue.into_sql::<Bool>())
                 .or(shifts::venue_id.eq_any(coordinated)),
         )
         .select(SWAP_COLUMNS)
