@@ -20,7 +20,8 @@ use crate::json::UtcInstant;
 use crate::pagination::Page;
 use crate::schema::{assignments, leave_requests, members, rosters, shifts, swap_requests};
 
-#[derive(Debug, Serialize, ToSchema, Queryable)]
+#[derive(Debug, Serialize, ToSchema, Queryable, Selectable)]
+#[diesel(table_name = leave_requests)]
 pub struct LeaveView {
     pub id: i64,
     pub member_id: i64,
@@ -69,27 +70,6 @@ pub struct LeaveDecision {
     pub freed_shifts: Vec<FreedShift>,
 }
 
-type LeaveColumns = (
-    leave_requests::id,
-    leave_requests::member_id,
-    leave_requests::date_from,
-    leave_requests::date_to,
-    leave_requests::reason,
-    leave_requests::status,
-    leave_requests::decided_by,
-    leave_requests::created_at,
-);
-const LEAVE_COLUMNS: LeaveColumns = (
-    leave_requests::id,
-    leave_requests::member_id,
-    leave_requests::date_from,
-    leave_requests::date_to,
-    leave_requests::reason,
-    leave_requests::status,
-    leave_requests::decided_by,
-    leave_requests::created_at,
-);
-
 /// Who decides a member's leave: a coordinator of the member's home studio; any coordinator
 /// for the roving pool (members without a home studio).
 pub fn decided_within(scope: &VenueScope, home_venue_id: Option<i64>) -> bool {
@@ -100,7 +80,7 @@ pub fn decided_within(scope: &VenueScope, home_venue_id: Option<i64>) -> bool {
 pub fn leave(conn: &mut DbConnection, committee_id: i64, id: i64) -> Result<LeaveView, ApiError> {
     Ok(leave_requests::table
         .filter(leave_requests::committee_id.eq(committee_id).and(leave_requests::id.eq(id)))
-        .select(LEAVE_COLUMNS)
+        .select(LeaveView::as_select())
         .first(conn)?)
 }
 
@@ -225,7 +205,7 @@ pub fn visible(
     let mut query = leave_requests::table
         .inner_join(members::table)
         .filter(leave_requests::committee_id.eq(user.committee_id))
-        .select(LEAVE_COLUMNS)
+        .select(LeaveView::as_select())
         .into_boxed();
     query = match scope {
         None => query.filter(leave_requests::member_id.eq(user.member_id)),

@@ -20,7 +20,8 @@ use crate::json::UtcInstant;
 use crate::pagination::{Page, PageRequest};
 use crate::schema::{assignments, members, shift_templates, shifts, swap_requests};
 
-#[derive(Debug, Serialize, ToSchema, Queryable)]
+#[derive(Debug, Serialize, ToSchema, Queryable, Selectable)]
+#[diesel(table_name = swap_requests)]
 pub struct SwapView {
     pub id: i64,
     pub assignment_id: i64,
@@ -53,31 +54,6 @@ pub struct CreateSwap {
 /// The longest note a swap offer carries, in characters.
 pub const MAX_NOTE_CHARS: usize = 200;
 
-type SwapColumns = (
-    swap_requests::id,
-    swap_requests::assignment_id,
-    swap_requests::from_member_id,
-    swap_requests::to_member_id,
-    swap_requests::accepted_by,
-    swap_requests::status,
-    swap_requests::note,
-    swap_requests::decided_by,
-    swap_requests::created_at,
-    swap_requests::updated_at,
-);
-const SWAP_COLUMNS: SwapColumns = (
-    swap_requests::id,
-    swap_requests::assignment_id,
-    swap_requests::from_member_id,
-    swap_requests::to_member_id,
-    swap_requests::accepted_by,
-    swap_requests::status,
-    swap_requests::note,
-    swap_requests::decided_by,
-    swap_requests::created_at,
-    swap_requests::updated_at,
-);
-
 fn invalid(status: SwapStatus, action: SwapAction) -> ApiError {
     ApiError::new(ErrorCode::InvalidTransition).with_detail(format!(
         "cannot {} a request that is {}",
@@ -90,7 +66,7 @@ fn invalid(status: SwapStatus, action: SwapAction) -> ApiError {
 pub fn swap(conn: &mut DbConnection, committee_id: i64, id: i64) -> Result<SwapView, ApiError> {
     Ok(swap_requests::table
         .filter(swap_requests::committee_id.eq(committee_id).and(swap_requests::id.eq(id)))
-        .select(SWAP_COLUMNS)
+        .select(SwapView::as_select())
         .first(conn)?)
 }
 
@@ -305,7 +281,7 @@ pub fn visible(
                 .or(every_venue.into_sql::<Bool>())
                 .or(shifts::venue_id.eq_any(coordinated)),
         )
-        .select(SWAP_COLUMNS)
+        .select(SwapView::as_select())
         .into_boxed();
     Ok(match slice {
         Slice::Page(page) => {
