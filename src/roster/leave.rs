@@ -310,12 +310,13 @@ fn free_duties(
             duties::next_version(conn, &ctx, Some(actor), "请假", &format!("leave request {}", request.id), now)?;
         changes::take_off(conn, &ctx, assignment_id, version, now)?;
         duties::notify_change(conn, committee_id, &ctx, request.member_id, "removed", now)?;
-        if !inputs.contains_key(&roster_id) {
-            let header = super::views::roster_header(conn, committee_id, roster_id)?;
-            let (input, _) = store::generation_input(conn, committee_id, header.period_from, header.period_to, None)?;
-            inputs.insert(roster_id, input);
-        }
-        let input = &inputs[&roster_id];
+        let input = match inputs.entry(roster_id) {
+            std::collections::btree_map::Entry::Occupied(known) => known.into_mut(),
+            std::collections::btree_map::Entry::Vacant(slot) => {
+                let header = super::views::roster_header(conn, committee_id, roster_id)?;
+                slot.insert(store::generation_input(conn, committee_id, header.period_from, header.period_to, None)?.0)
+            }
+        };
         let planned = store::planned_shifts(conn, roster_id)?;
         let template_id: i64 = shifts::table.find(shift_id).select(shifts::template_id).first(conn)?;
         let key = super::ShiftKey { template_id, date: ctx.date };
