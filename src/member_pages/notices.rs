@@ -91,13 +91,9 @@ struct NoticesPage {
 
 #[get("/m/notices")]
 async fn list(req: HttpRequest, user: MemberUser, pool: web::Data<DbPool>) -> Result<HttpResponse, MemberError> {
-    let (committee_id, member_id) = (user.committee_id(), user.member_id());
-    let (rows, tz, sms_enabled) = db::run(&pool, move |conn| {
-        Ok((
-            notices::list(conn, member_id, SHOWN)?,
-            crate::committee::timezone(conn, committee_id)?,
-            notices::sms_enabled(conn, member_id)?,
-        ))
+    let (member_id, tz) = (user.member_id(), user.timezone);
+    let (rows, sms_enabled) = db::run(&pool, move |conn| {
+        Ok((notices::list(conn, member_id, SHOWN)?, notices::sms_enabled(conn, member_id)?))
     })
     .await?;
     let entries: Vec<NoticeEntry> = rows

@@ -59,12 +59,11 @@ async fn inbox(
     pool: web::Data<DbPool>,
     clock: Clock,
 ) -> Result<HttpResponse, MemberError> {
-    let (auth, now) = (user.user.clone(), clock.now_naive());
-    let (rows, tz, on_duty_now) = db::run(&pool, move |conn| {
+    let (auth, now, tz) = (user.user.clone(), clock.now_naive(), user.timezone);
+    let (rows, on_duty_now) = db::run(&pool, move |conn| {
         let rows = duty_work::inbox(conn, &auth, now)?;
-        let tz = crate::committee::timezone(conn, auth.committee_id)?;
-        let on_duty_now = !open_duties(conn, &auth, now)?.is_empty();
-        Ok((rows, tz, on_duty_now))
+        let on_duty_now = !open_duties(conn, &auth, tz, now)?.is_empty();
+        Ok((rows, on_duty_now))
     })
     .await?;
     let me = user.member_id();
@@ -242,9 +241,9 @@ async fn reply(
 fn open_duties(
     conn: &mut DbConnection,
     user: &crate::auth::AuthUser,
+    tz: chrono_tz::Tz,
     now: chrono::NaiveDateTime,
 ) -> Result<Vec<crate::roster::views::Duty>, ApiError> {
-    let tz = crate::committee::timezone(conn, user.committee_id)?;
     let today = crate::committee::local_date(tz, now);
     let duties =
         crate::roster::views::member_duties(conn, user.committee_id, user.member_id, today - Duration::days(1), today)?;
@@ -299,10 +298,9 @@ async fn record_page(
     form: RecordForm,
     message: Option<String>,
 ) -> Result<HttpResponse, MemberError> {
-    let auth = user.user.clone();
+    let (auth, tz) = (user.user.clone(), user.timezone);
     let duties = db::run(pool, move |conn| {
-        let tz = crate::committee::timezone(conn, auth.committee_id)?;
-        Ok(open_duties(conn, &auth, now)?
+        Ok(open_duties(conn, &auth, tz, now)?
             .into_iter()
             .map(|d| DutyChoice {
                 assignment_id: d.assignment_id,

@@ -95,8 +95,7 @@ fn swaps_page_data(
     done: Option<&'static str>,
 ) -> Result<SwapsPage, ApiError> {
     let (committee_id, me) = (user.committee_id(), user.member_id());
-    let tz = crate::committee::timezone(conn, committee_id)?;
-    let today = crate::committee::local_date(tz, now);
+    let today = crate::committee::local_date(user.timezone, now);
     let swaps = swaps::visible(conn, &user.user, Audience::Member, Slice::Newest(LISTED))?.items;
     let open_offer: Vec<i64> =
         swaps.iter().filter(|s| s.from_member_id == me && s.status.is_open()).map(|s| s.assignment_id).collect();
@@ -264,11 +263,8 @@ async fn leave_page_with(
     done: Option<&'static str>,
 ) -> Result<HttpResponse, MemberError> {
     let auth = user.user.clone();
-    let (views, today) = db::run(pool, move |conn| {
-        let tz = crate::committee::timezone(conn, auth.committee_id)?;
-        Ok((leave::visible(conn, &auth, false, Slice::Newest(LISTED))?.items, crate::committee::local_date(tz, now)))
-    })
-    .await?;
+    let today = crate::committee::local_date(user.timezone, now);
+    let views = db::run(pool, move |conn| Ok(leave::visible(conn, &auth, false, Slice::Newest(LISTED))?.items)).await?;
     let range = |l: &LeaveView| {
         if l.date_from == l.date_to {
             super::today::date_label(l.date_from)

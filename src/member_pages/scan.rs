@@ -67,11 +67,8 @@ async fn scan_page(
     let payload = payload.into_inner();
     let (committee_id, member_id, now) = (user.committee_id(), user.member_id(), clock.now());
     let looked_at = payload.clone();
-    let (preview, tz) = db::run(&pool, move |conn| {
-        let preview = scan::preview(conn, committee_id, member_id, &looked_at, now)?;
-        Ok((preview, crate::committee::timezone(conn, committee_id)?))
-    })
-    .await?;
+    let preview = db::run(&pool, move |conn| scan::preview(conn, committee_id, member_id, &looked_at, now)).await?;
+    let tz = user.timezone;
     let page = ScanPage {
         chrome: Chrome::new(&user, "today"),
         payload,
@@ -111,7 +108,6 @@ impl ScanForm {
 async fn scan_post(
     req: HttpRequest,
     user: MemberUser,
-    pool: web::Data<DbPool>,
     writes: web::Data<db::GroupCommit>,
     clock: Clock,
     payload: web::Path<String>,
@@ -132,7 +128,7 @@ async fn scan_post(
     };
     let (committee_id, member_id) = (user.committee_id(), user.member_id());
     let result = writes.write(move |conn| scan::scan(conn, committee_id, member_id, &request, false, now)).await?;
-    let tz = db::run(&pool, move |conn| crate::committee::timezone(conn, committee_id)).await?;
+    let tz = user.timezone;
     let ok = matches!(result.outcome, Outcome::Ok | Outcome::AlreadyCheckedIn);
     let page = ScannedPage {
         chrome: Chrome::new(&user, "today"),

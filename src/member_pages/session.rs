@@ -20,7 +20,7 @@ use crate::clock::Clock;
 use crate::db::{self, DbConnection, DbPool};
 use crate::domain::Roles;
 use crate::error::{ApiError, ErrorCode};
-use crate::schema::{member_sessions, members};
+use crate::schema::{committees, member_sessions, members};
 
 pub const SESSION_COOKIE: &str = "zhiban_m";
 /// Holds the sign-in form's CSRF token before there is a session (double submit).
@@ -37,6 +37,8 @@ pub struct MemberUser {
     pub user: AuthUser,
     pub name: String,
     pub csrf: String,
+    /// The committee's time zone, read with the session: every page needs "today" there.
+    pub timezone: chrono_tz::Tz,
     session_id: i64,
     /// The cookie's token, to send it again with a fresh lifetime when the session slid.
     token: String,
@@ -80,13 +82,16 @@ struct Found {
     csrf: String,
     name: String,
     roles: String,
+    timezone: chrono_tz::Tz,
     renewed: bool,
 }
 
 fn find_and_renew(conn: &mut DbConnection, token: &str, now: NaiveDateTime) -> Result<Option<Found>, ApiError> {
-    type Row = (i64, i64, i64, String, String, NaiveDateTime, String, String, Option<String>);
+    type Row = (i64, i64, i64, String, String, NaiveDateTime, String, String, Option<String>, String);
+    // One statement answers who this is and where their "today" is: the pages are read on
+    // every tap, and each round trip to the database is most of a page's cost.
     let row: Option<Row> = member_sessions::table
-        .inner_join(members::table)
+        .inner_join(members::table.inner_join(committees::table))
         .filter(member_sessions::token_hash.eq(sha256_hex(token)))
         .filter(member_sessions::expires_at.gt(now))
         .filter(members::active.eq(true))
@@ -100,10 +105,11 @@ fn find_and_renew(conn: &mut DbConnection, token: &str, now: NaiveDateTime) -> R
             members::name,
             members::roles,
             members::password_hash,
+            committees::timezone,
         ))
         .first(conn)
         .optional()?;
-    let Some((id, committee_id, member_id, csrf, tag, last_seen, name, roles, password_hash)) = row else {
+    let Some((id, committee_id, member_id, csrf, tag, last_seen, name, roles, password_hash, timezone)) = row else {
         return Ok(None);
     };
     if tag != credential_tag(password_hash.as_deref()) {
@@ -120,7 +126,8 @@ fn find_and_renew(conn: &mut DbConnection, token: &str, now: NaiveDateTime) -> R
             ))
             .execute(conn)?;
     }
-    Ok(Some(Found { id, committee_id, member_id, csrf, name, roles, renewed }))
+    let timezone = crate::committee::parse_timezone(committee_id, &timezone);
+    Ok(Some(Found { id, committee_id, member_id, csrf, name, roles, timezone, renewed }))
 }
 
 /// Where to come back to after signing in: this page (a GET can be shown again as it was;
@@ -155,6 +162,7 @@ impl FromRequest for MemberUser {
                 user: AuthUser { member_id: found.member_id, committee_id: found.committee_id, roles },
                 name: found.name,
                 csrf: found.csrf,
+                timezone: found.timezone,
                 session_id: found.id,
                 token,
                 renewed: found.renewed,

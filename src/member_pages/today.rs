@@ -64,9 +64,8 @@ async fn today(
     clock: Clock,
 ) -> Result<HttpResponse, MemberError> {
     let (committee_id, member_id) = (user.committee_id(), user.member_id());
-    let now = clock.now_naive();
+    let (now, tz) = (clock.now_naive(), user.timezone);
     let (today, cards, unread) = db::run(&pool, move |conn| {
-        let tz = crate::committee::timezone(conn, committee_id)?;
         let today = crate::committee::local_date(tz, now);
         let duties = crate::roster::views::member_duties(
             conn,
@@ -79,7 +78,6 @@ async fn today(
         let duties: Vec<_> = duties.into_iter().filter(|d| d.date == today || d.ends_at.naive_utc() >= now).collect();
         let team_ids: Vec<i64> = duties.iter().flat_map(|d| d.team.iter().map(|t| t.id)).collect();
         let checked = crate::checkin::scan::checked_in_assignments(conn, &team_ids)?;
-        let whereabouts = crate::venues::store::whereabouts(conn, committee_id)?;
         let cards: Vec<(NaiveDate, DutyCard)> = duties
             .into_iter()
             .take(NEXT_SHOWN + 3)
@@ -88,7 +86,7 @@ async fn today(
                     assignment_id: d.assignment_id,
                     date: date_label(d.date),
                     time: format!("{}–{}", d.start_time.format("%H:%M"), d.end_time.format("%H:%M")),
-                    address: whereabouts.get(&d.venue_id).cloned().unwrap_or_default(),
+                    address: d.venue_address.unwrap_or_default(),
                     venue: d.venue_name,
                     role: d.role.label_zh(),
                     checked_in: checked.contains(&d.assignment_id),

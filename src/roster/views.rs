@@ -328,6 +328,8 @@ pub struct Duty {
     pub shift_id: i64,
     pub venue_id: i64,
     pub venue_name: String,
+    /// Where to go: the venue's street address, or its township when it has none yet.
+    pub venue_address: Option<String>,
     pub date: NaiveDate,
     #[schema(value_type = String, example = "08:30:00")]
     pub start_time: chrono::NaiveTime,
@@ -350,24 +352,34 @@ pub fn member_duties(
     from: NaiveDate,
     to: NaiveDate,
 ) -> Result<Vec<Duty>, ApiError> {
-    let rows: Vec<(i64, i64, AssignmentRole, String, ShiftRow)> = assignments::table
+    type Row = (i64, i64, AssignmentRole, String, Option<String>, Option<String>, ShiftRow);
+    let rows: Vec<Row> = assignments::table
         .inner_join(shifts::table.inner_join(rosters::table).inner_join(venues::table))
         .filter(assignments::committee_id.eq(committee_id))
         .filter(assignments::member_id.eq(member_id))
         .filter(crate::roster::duties::live())
         .filter(shifts::local_date.between(from, to))
         .order((shifts::starts_at, shifts::id))
-        .select((assignments::id, shifts::id, assignments::role, assignments::reason, SHIFT_COLUMNS))
+        .select((
+            assignments::id,
+            shifts::id,
+            assignments::role,
+            assignments::reason,
+            venues::address,
+            venues::township,
+            SHIFT_COLUMNS,
+        ))
         .load(conn)?;
     let ids: Vec<i64> = rows.iter().map(|r| r.1).collect();
     let mut teams = assignments_of(conn, &ids)?;
     Ok(rows
         .into_iter()
-        .map(|(assignment_id, shift_id, role, reason, s)| Duty {
+        .map(|(assignment_id, shift_id, role, reason, address, township, s)| Duty {
             assignment_id,
             shift_id,
             venue_id: s.venue_id,
             venue_name: s.venue_name,
+            venue_address: address.or(township),
             date: s.local_date,
             start_time: s.start_time,
             end_time: s.end_time,

@@ -109,18 +109,3 @@ pub fn existing_ids(conn: &mut DbConnection, committee_id: i64, ids: &[i64]) -> 
 pub fn ids_by_code(conn: &mut DbConnection, committee_id: i64) -> Result<Vec<(String, i64)>, ApiError> {
     Ok(venues::table.filter(venues::committee_id.eq(committee_id)).select((venues::code, venues::id)).load(conn)?)
 }
-
-/// Where each venue is, by id, as a member is told the way: its street address, else its
-/// township (a venue entered before addresses were kept), else nothing.
-pub fn whereabouts(
-    conn: &mut DbConnection,
-    committee_id: i64,
-) -> Result<std::collections::BTreeMap<i64, String>, ApiError> {
-    Ok(venues::table
-        .filter(venues::committee_id.eq(committee_id))
-        .select((venues::id, venues::address, venues::township))
-        .load::<(i64, Option<String>, Option<String>)>(conn)?
-        .into_iter()
-        .filter_map(|(id, address, township)| address.or(township).map(|place| (id, place)))
-        .collect())
-}
