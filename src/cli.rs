@@ -99,6 +99,12 @@ fn load(policy: SecretPolicy) -> anyhow::Result<Settings> {
 }
 
 async fn serve(settings: Settings) -> anyhow::Result<()> {
+    if settings.public_url.is_none() {
+        tracing::warn!(
+            "ZHIBAN_PUBLIC_URL is not set: QR codes, posters and tracking links will name whatever host \
+             each request was sent to; set it to the address residents and members reach"
+        );
+    }
     let app = Application::build(settings.clone()).await?;
     tracing::info!(bind = %settings.bind, port = app.port(), database = %settings.database.redacted(), "zhiban listening");
     app.run_until_stopped().await?;

@@ -24,6 +24,14 @@ impl TrustedProxies {
     }
 }
 
+/// Whether the request reached us through one of our own reverse proxies: only then are
+/// forwarded headers (`X-Forwarded-For`, `-Host`, `-Proto`, `Forwarded`) believed, since
+/// anyone else can send them.
+pub fn from_trusted_proxy(req: &HttpRequest) -> bool {
+    let trusted = req.app_data::<web::Data<TrustedProxies>>().map(|t| t.0.as_slice()).unwrap_or_default();
+    req.peer_addr().is_some_and(|peer| trusted.contains(&peer.ip()))
+}
+
 /// The peer, or — when the peer is a trusted proxy — the nearest hop of `X-Forwarded-For`
 /// that is not one of ours (the proxies append; the rightmost entries are the most trusted).
 pub fn client_address(req: &HttpRequest) -> String {

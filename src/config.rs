@@ -36,6 +36,9 @@ pub struct Settings {
     pub submissions_per_address: u32,
     /// Reverse proxies whose `X-Forwarded-For` names the client (`ZHIBAN_TRUSTED_PROXIES`).
     pub trusted_proxies: crate::client_address::TrustedProxies,
+    /// The loopback and private networks deliveries may reach besides the public internet
+    /// (`ZHIBAN_WEBHOOK_ALLOW_PRIVATE`, networks separated by commas; none by default).
+    pub webhook_egress: crate::egress::Egress,
     /// Where every rule reads "now": the system clock, unless a test or the demo pins it.
     pub clock: crate::clock::Clock,
 }
@@ -101,6 +104,8 @@ pub enum ConfigError {
     SubmissionLimit(String),
     #[error("ZHIBAN_TRUSTED_PROXIES must be IP addresses separated by commas (not {0:?})")]
     TrustedProxies(String),
+    #[error("ZHIBAN_WEBHOOK_ALLOW_PRIVATE must be networks such as 10.0.0.0/8 separated by commas (not {0:?})")]
+    WebhookAllowPrivate(String),
 }
 
 /// Whether the process may fall back to the demo secret.
@@ -158,6 +163,10 @@ impl Settings {
             None => Default::default(),
             Some(raw) => crate::client_address::TrustedProxies::parse(&raw).map_err(ConfigError::TrustedProxies)?,
         };
+        let webhook_egress = match lookup("ZHIBAN_WEBHOOK_ALLOW_PRIVATE") {
+            None => Default::default(),
+            Some(raw) => crate::egress::Egress::parse(&raw).map_err(ConfigError::WebhookAllowPrivate)?,
+        };
         Ok(Self {
             database,
             bind,
@@ -169,6 +178,7 @@ impl Settings {
             worker_enabled,
             submissions_per_address,
             trusted_proxies,
+            webhook_egress,
             clock: crate::clock::Clock::system(),
         })
     }

@@ -16,6 +16,7 @@ pub mod console;
 pub mod db;
 pub mod demo;
 pub mod domain;
+pub mod egress;
 pub mod error;
 pub mod html;
 pub mod items;

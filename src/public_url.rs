@@ -1,6 +1,7 @@
 //! The base URL of links the server hands out (QR codes, calendar feeds, tracking and referral
 //! links): `ZHIBAN_PUBLIC_URL` when set, else the host this request reached. Handlers take it
-//! as an argument (`base: BaseUrl`); `startup` registers the configured value.
+//! as an argument (`base: BaseUrl`); `startup` registers the configured value. Forwarded
+//! headers count only from `ZHIBAN_TRUSTED_PROXIES`.
 
 use std::future::{Ready, ready};
 
@@ -17,8 +18,20 @@ impl BaseUrl {
     pub fn of(req: &HttpRequest) -> Self {
         let configured = req.app_data::<web::Data<PublicUrl>>().and_then(|u| u.0.clone());
         Self(configured.unwrap_or_else(|| {
-            let info = req.connection_info();
-            format!("{}://{}", info.scheme(), info.host())
+            if crate::client_address::from_trusted_proxy(req) {
+                let info = req.connection_info();
+                return format!("{}://{}", info.scheme(), info.host());
+            }
+            // Anyone may send `X-Forwarded-Host`; the links printed on posters and answered
+            // to residents follow only the address the request itself was sent to.
+            let scheme = if req.app_config().secure() { "https" } else { "http" };
+            let host = req
+                .headers()
+                .get(actix_web::http::header::HOST)
+                .and_then(|h| h.to_str().ok())
+                .or_else(|| req.uri().authority().map(|a| a.as_str()))
+                .unwrap_or_else(|| req.app_config().host());
+            format!("{scheme}://{host}")
         }))
     }
 

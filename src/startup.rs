@@ -22,8 +22,7 @@ use crate::public_url::PublicUrl;
 /// Largest JSON body any endpoint takes; CSV imports have their own cap.
 pub const JSON_LIMIT_BYTES: usize = 256 * 1024;
 
-/// Largest HTML form body (the resident's form: 2,000 characters of text and a few fields).
-pub const FORM_LIMIT_BYTES: usize = 32 * 1024;
+pub use crate::html::FORM_LIMIT_BYTES;
 
 pub struct Application {
     port: u16,
@@ -67,6 +66,7 @@ impl Application {
         let submission_limits =
             web::Data::new(crate::items::SubmissionLimits { per_address: settings.submissions_per_address });
         let trusted_proxies = web::Data::new(settings.trusted_proxies.clone());
+        let webhook_egress = web::Data::new(settings.webhook_egress.clone());
         // SQLite has one writer at a time anyway; PostgreSQL commits groups side by side.
         let writers = match settings.database {
             db::DatabaseLocation::Postgres(_) => (settings.db_pool_size as usize / 2).clamp(1, 4),
@@ -99,6 +99,7 @@ impl Application {
                 .app_data(public_url.clone())
                 .app_data(submission_limits.clone())
                 .app_data(trusted_proxies.clone())
+                .app_data(webhook_egress.clone())
                 .app_data(group_commit.clone())
                 .app_data(web::FormConfig::default().limit(FORM_LIMIT_BYTES))
                 .app_data(registry.clone())
@@ -123,7 +124,16 @@ impl Application {
         let worker = settings.worker_enabled.then(|| {
             let (stop, stopped) = tokio::sync::watch::channel(false);
             let worker_id = crate::outbox::worker::worker_id();
-            (stop, tokio::spawn(crate::worker::run_worker(settings.clock.clone(), pool.clone(), worker_id, stopped)))
+            (
+                stop,
+                tokio::spawn(crate::worker::run_worker(
+                    settings.clock.clone(),
+                    pool.clone(),
+                    settings.webhook_egress.clone(),
+                    worker_id,
+                    stopped,
+                )),
+            )
         });
         Ok(Self { port, pool, server, worker })
     }

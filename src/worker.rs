@@ -8,13 +8,20 @@ use tokio::sync::watch;
 
 use crate::clock::Clock;
 use crate::db::DbPool;
+use crate::egress::Egress;
 use crate::outbox::worker::{BATCH, POLL_INTERVAL, REMINDER_INTERVAL, RetryPolicy, blocking, http_client, run_once};
 
 /// The background loop: every [`POLL_INTERVAL`], deliver everything due; every
 /// [`REMINDER_INTERVAL`], queue reminders. Stops when `shutdown` turns true or its sender
 /// is dropped.
-pub async fn run_worker(clock: Clock, pool: DbPool, worker_id: String, mut shutdown: watch::Receiver<bool>) {
-    let client = match http_client() {
+pub async fn run_worker(
+    clock: Clock,
+    pool: DbPool,
+    egress: Egress,
+    worker_id: String,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let client = match http_client(egress) {
         Ok(client) => client,
         Err(e) => {
             tracing::error!(error.cause_chain = ?e, "outbox worker cannot start: HTTP client setup failed");

@@ -8,6 +8,7 @@ use crate::auth::{Admin, AuthUser};
 use crate::clock::Clock;
 use crate::db::{self, DbConnection, DbPool};
 use crate::domain::{CommitteeSettings, DingTalkInput, SmsInput, Timezone, WebhookSecret, WebhookUrl, WecomInput};
+use crate::egress::Egress;
 use crate::error::{ApiError, FieldChecks, Problem};
 use crate::outbox::channels::store::{self as channels, ChannelsPatch, ChannelsView};
 use crate::schema::committees;
@@ -139,6 +140,7 @@ async fn update_committee(
     clock: Clock,
     Admin(admin): Admin,
     pool: web::Data<DbPool>,
+    egress: web::Data<Egress>,
     body: web::Json<UpdateCommittee>,
 ) -> Result<web::Json<CommitteeView>, ApiError> {
     let body = body.into_inner();
@@ -151,6 +153,9 @@ async fn update_committee(
     checks.finish()?;
     let settings_patch = body.settings;
     let channels_patch = ChannelsPatch { dingtalk: body.dingtalk, wecom: body.wecom, sms: body.sms };
+    let mut addresses = channels_patch.addresses();
+    addresses.extend(webhook_url.as_ref().and_then(|u| u.as_ref()).map(|u| ("webhook_url", u.as_str().to_owned())));
+    crate::egress::check_fields(&egress, &addresses).await?;
     let committee_id = admin.committee_id;
     let view = db::transaction(&pool, move |conn| {
         let target = committees::table.find(committee_id);

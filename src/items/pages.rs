@@ -19,7 +19,7 @@ use crate::clock::Clock;
 use crate::db::{self, DbPool};
 use crate::domain::Satisfaction;
 use crate::error::{ApiError, ErrorCode, FieldError};
-use crate::html::see_other;
+use crate::html::{Form, see_other};
 use crate::schema::venues;
 
 pub fn routes(cfg: &mut ServiceConfig) {
@@ -193,7 +193,7 @@ async fn submit_form_post(
     writes: web::Data<db::GroupCommit>,
     limits: web::Data<SubmissionLimits>,
     code: web::Path<String>,
-    form: web::Form<SubmitForm>,
+    form: Form<SubmitForm>,
 ) -> Result<HttpResponse, ApiError> {
     let venue_code = code.into_inner();
     let form = form.into_inner();
@@ -339,7 +339,7 @@ async fn rate_form_post(
     clock: Clock,
     pool: web::Data<DbPool>,
     code: web::Path<String>,
-    form: web::Form<RateForm>,
+    form: Form<RateForm>,
 ) -> Result<HttpResponse, ApiError> {
     let code = code.into_inner();
     let satisfaction = form.satisfaction;
@@ -370,7 +370,7 @@ async fn reopen_form_post(
     clock: Clock,
     pool: web::Data<DbPool>,
     code: web::Path<String>,
-    form: web::Form<ReopenForm>,
+    form: Form<ReopenForm>,
 ) -> Result<HttpResponse, ApiError> {
     let code = code.into_inner();
     let lookup = code.clone();
@@ -465,7 +465,7 @@ async fn unit_reply_post(
     clock: Clock,
     pool: web::Data<DbPool>,
     token: web::Path<String>,
-    form: web::Form<UnitReplyForm>,
+    form: Form<UnitReplyForm>,
 ) -> Result<HttpResponse, ApiError> {
     let token = token.into_inner();
     let lookup = token.clone();

@@ -76,7 +76,7 @@ pub struct DeliveryView {
     pub status: DeliveryStatus,
     /// Attempts made so far.
     pub attempts: i32,
-    /// Why the last attempt failed (`HTTP 500 Internal Server Error`, `timed out after 10 s`, …).
+    /// Why the last attempt failed (`HTTP 500 Internal Server Error`, `timed out`, `address not allowed …`, …).
     pub last_error: Option<String>,
     /// When it is tried next; only while pending.
     pub next_attempt_at: Option<DateTime<Utc>>,

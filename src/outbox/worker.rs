@@ -15,6 +15,7 @@ use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
 use crate::db::{DbConnection, DbPool};
+use crate::egress::{Egress, Outbound};
 use crate::schema::{committees, notice_channels, outbox};
 
 /// How long a claim holds a row: longer than a whole batch of deliveries at the HTTP timeout.
@@ -156,15 +157,9 @@ pub enum Outcome {
     Deferred,
 }
 
-/// The HTTP client deliveries use: 10 s timeout, no redirects (a signed body is never
-/// forwarded elsewhere; a 3xx counts as a failure), rustls.
-pub fn http_client() -> reqwest::Result<reqwest::Client> {
-    reqwest::Client::builder()
-        .timeout(HTTP_TIMEOUT)
-        .connect_timeout(HTTP_TIMEOUT)
-        .redirect(reqwest::redirect::Policy::none())
-        .user_agent(concat!("zhiban/", env!("CARGO_PKG_VERSION")))
-        .build()
+/// What deliveries send with, reaching only what `egress` permits.
+pub fn http_client(egress: Egress) -> reqwest::Result<Outbound> {
+    Outbound::new(egress, HTTP_TIMEOUT)
 }
 
 /// `sha256=` + hex HMAC-SHA256 with the committee's secret over `"{timestamp}.{body}"`.
@@ -194,7 +189,7 @@ pub fn envelope(row: &OutboxRow) -> String {
 /// timestamp is the real time of sending.
 pub async fn deliver(
     pool: &DbPool,
-    client: &reqwest::Client,
+    client: &Outbound,
     worker_id: &str,
     row: OutboxRow,
     now: NaiveDateTime,
@@ -225,8 +220,18 @@ pub async fn deliver(
     };
     let body = envelope(&row);
     let timestamp = now.and_utc().timestamp();
-    let sent = client
-        .post(&url)
+    let Ok(url) = reqwest::Url::parse(&url) else {
+        let (worker, policy, error) = (worker_id.to_owned(), *policy, Some("invalid webhook URL".to_owned()));
+        return blocking(pool, move |conn| record(conn, &row, &worker, now, error, &policy)).await;
+    };
+    let request = match client.post(url) {
+        Ok(request) => request,
+        Err(refused) => {
+            let (worker, policy, error) = (worker_id.to_owned(), *policy, Some(refused.to_string()));
+            return blocking(pool, move |conn| record(conn, &row, &worker, now, error, &policy)).await;
+        }
+    };
+    let sent = request
         .header(reqwest::header::CONTENT_TYPE, "application/json")
         .header("X-Zhiban-Event", &row.kind)
         .header("X-Zhiban-Delivery", row.id.to_string())
@@ -244,10 +249,14 @@ pub async fn deliver(
     blocking(pool, move |conn| record(conn, &row, &worker, now, error, &policy)).await
 }
 
-/// A short reason without the URL (its query string may hold a token) or any secret.
-fn describe(e: &reqwest::Error) -> String {
+/// A short reason without the URL (its query string may hold a token), any secret, or
+/// anything the other end answered.
+pub(crate) fn describe(e: &reqwest::Error) -> String {
+    if let Some(refused) = crate::egress::refusal(e) {
+        return refused.to_string();
+    }
     let what = if e.is_timeout() {
-        "timed out after 10 s"
+        "timed out"
     } else if e.is_connect() {
         "could not connect"
     } else if e.is_redirect() {
@@ -309,7 +318,7 @@ pub(crate) fn record(
 /// Claims one batch and delivers it; returns how many rows were claimed.
 pub async fn run_once(
     pool: &DbPool,
-    client: &reqwest::Client,
+    client: &Outbound,
     worker_id: &str,
     now: NaiveDateTime,
     policy: &RetryPolicy,

@@ -191,6 +191,7 @@ async fn update_venue(
     clock: Clock,
     Admin(admin): Admin,
     pool: web::Data<DbPool>,
+    egress: web::Data<crate::egress::Egress>,
     id: web::Path<i64>,
     body: web::Json<UpdateVenue>,
 ) -> Result<web::Json<VenueView>, ApiError> {
@@ -205,6 +206,8 @@ async fn update_venue(
     let address = body.address.map(|a| a.and_then(|a| checks.check("address", VenueAddress::parse(&a))));
     let location = body.location.map(|l| l.and_then(|l| check_location(&mut checks, l)));
     checks.finish()?;
+    let patch = ChannelsPatch { dingtalk: body.dingtalk, wecom: body.wecom, sms: None };
+    crate::egress::check_fields(&egress, &patch.addresses()).await?;
 
     let (id, committee_id) = (id.into_inner(), admin.committee_id);
     let (row, channels) = db::transaction(&pool, move |conn| {
@@ -236,7 +239,6 @@ async fn update_venue(
         if let Some(active) = body.active {
             diesel::update(target).set(venues::active.eq(active)).execute(conn)?;
         }
-        let patch = ChannelsPatch { dingtalk: body.dingtalk, wecom: body.wecom, sms: None };
         if !patch.is_empty() {
             let changed = channels::apply(conn, committee_id, Some(id), patch, now)?;
             // Which channels changed, never their secrets.

@@ -131,6 +131,8 @@ pub fn test_settings_with(database_url: &str, overrides: &[(&str, Option<&str>)]
                 "ZHIBAN_DB_POOL_SIZE" => Some("4".to_owned()),
                 // Tests drive the outbox worker by hand (`zhiban::outbox::worker::run_once`).
                 "ZHIBAN_WORKER" => Some("off".to_owned()),
+                // The tests' webhook, robot and SMS receivers listen on this host.
+                "ZHIBAN_WEBHOOK_ALLOW_PRIVATE" => Some("127.0.0.0/8".to_owned()),
                 _ => None,
             }
         },
@@ -164,7 +166,19 @@ pub async fn spawn_app_on(db: TestDatabase) -> TestApp {
 
 pub async fn spawn_app_with(db: TestDatabase, clock: Clock) -> TestApp {
     let mut settings = test_settings(&db.url);
-    settings.clock = clock.clone();
+    settings.clock = clock;
+    spawn_app_from(db, settings).await
+}
+
+/// An app whose settings differ from the tests' in `overrides` (see [`test_settings_with`]).
+pub async fn spawn_app_configured(overrides: &[(&str, Option<&str>)]) -> TestApp {
+    let db = TestDatabase::create();
+    let settings = test_settings_with(&db.url, overrides);
+    spawn_app_from(db, settings).await
+}
+
+async fn spawn_app_from(db: TestDatabase, settings: Settings) -> TestApp {
+    let clock = settings.clock.clone();
     let location = settings.database.clone();
     let pool = tokio::task::spawn_blocking(move || {
         let pool = db::connect(&location, 4).expect("connect");
@@ -324,4 +338,10 @@ pub async fn serve(settings: Settings) -> String {
     let address = format!("http://127.0.0.1:{}", app.port());
     tokio::spawn(app.run_until_stopped());
     address
+}
+
+/// The client the outbox worker delivers with, reaching the tests' receivers on this host.
+pub fn delivery_client(timeout: std::time::Duration) -> zhiban::egress::Outbound {
+    let loopback = zhiban::egress::Egress::parse("127.0.0.0/8").expect("a network");
+    zhiban::egress::Outbound::new(loopback, timeout).expect("an HTTP client")
 }

@@ -137,7 +137,7 @@ async fn force_due(app: &TestApp, now: NaiveDateTime) {
 }
 
 async fn run_once(app: &TestApp, now: NaiveDateTime, policy: &RetryPolicy) -> usize {
-    let client = worker::http_client().unwrap();
+    let client = crate::helpers::delivery_client(std::time::Duration::from_secs(10));
     worker::run_once(&app.pool, &client, "test-worker", now, policy).await.unwrap()
 }
 
@@ -360,7 +360,7 @@ async fn concurrent_workers_deliver_each_notification_exactly_once() {
     for w in 0..4 {
         let pool = app.pool.clone();
         workers.push(tokio::spawn(async move {
-            let client = worker::http_client().unwrap();
+            let client = crate::helpers::delivery_client(std::time::Duration::from_secs(10));
             let name = format!("worker-{w}");
             let mut claimed = 0;
             // Keep going until a round finds nothing due (the others may hold the rest).

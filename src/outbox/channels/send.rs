@@ -8,7 +8,8 @@ use serde_json::{Value, json};
 use super::{rate, sign, store};
 use crate::db::DbPool;
 use crate::domain::{CommitteeSettings, DingTalk, Sms, Wecom};
-use crate::outbox::worker::{OutboxRow, Outcome, RetryPolicy, blocking, record};
+use crate::egress::Outbound;
+use crate::outbox::worker::{OutboxRow, Outcome, RetryPolicy, blocking, describe, record};
 use crate::schema::{committees, outbox};
 
 /// The Tencent Cloud SMS API version and action used.
@@ -31,7 +32,7 @@ struct Sent {
 /// Delivers one claimed channel row (see the module documentation).
 pub async fn deliver(
     pool: &DbPool,
-    client: &reqwest::Client,
+    client: &Outbound,
     worker_id: &str,
     row: OutboxRow,
     now: NaiveDateTime,
@@ -118,21 +119,15 @@ pub fn dingtalk_url(d: &DingTalk, now: NaiveDateTime) -> anyhow::Result<String> 
     Ok(url.to_string())
 }
 
-/// A short reason without the URL (it holds the robot's token) or any secret.
-fn describe(e: &reqwest::Error) -> String {
-    if e.is_timeout() {
-        "timed out".to_owned()
-    } else if e.is_connect() {
-        "could not connect".to_owned()
-    } else {
-        "request failed".to_owned()
-    }
-}
-
 /// DingTalk and WeCom answer HTTP 200 with `{"errcode": 0, "errmsg": "ok"}` when they took the
 /// message; any other errcode (130101: too fast; 310000: bad signature) is a failure.
-async fn robot(client: &reqwest::Client, url: &str, payload: &Value) -> Sent {
-    let res = client.post(url).json(payload).send().await;
+async fn robot(client: &Outbound, url: &str, payload: &Value) -> Sent {
+    let request = match reqwest::Url::parse(url).map(|url| client.post(url)) {
+        Ok(Ok(request)) => request,
+        Ok(Err(refused)) => return Sent { error: Some(refused.to_string()), remaining: None },
+        Err(_) => return Sent { error: Some("invalid webhook URL".to_owned()), remaining: None },
+    };
+    let res = request.json(payload).send().await;
     let error = match res {
         Err(e) => Some(describe(&e)),
         Ok(res) if !res.status().is_success() => Some(format!("HTTP {}", res.status())),
@@ -159,7 +154,7 @@ fn host(url: &reqwest::Url) -> String {
 }
 
 /// One Tencent Cloud `SendSms` request per recipient (each has its own parameters).
-async fn sms(client: &reqwest::Client, s: &Sms, payload: &Value, now: NaiveDateTime) -> Sent {
+async fn sms(client: &Outbound, s: &Sms, payload: &Value, now: NaiveDateTime) -> Sent {
     let Ok(url) = reqwest::Url::parse(&s.endpoint) else {
         return Sent { error: Some("invalid endpoint".to_owned()), remaining: None };
     };
@@ -187,8 +182,11 @@ async fn sms(client: &reqwest::Client, s: &Sms, payload: &Value, now: NaiveDateT
             timestamp,
         }
         .authorization();
-        let res = client
-            .post(url.clone())
+        let request = match client.post(url.clone()) {
+            Ok(request) => request,
+            Err(refused) => return Sent { error: Some(refused.to_string()), remaining: None },
+        };
+        let res = request
             .header(reqwest::header::CONTENT_TYPE, TENCENT_CONTENT_TYPE)
             .header("X-TC-Action", "SendSms")
             .header("X-TC-Version", TENCENT_VERSION)

@@ -81,6 +81,21 @@ impl ChannelsPatch {
     pub fn is_empty(&self) -> bool {
         self.dingtalk.is_none() && self.wecom.is_none() && self.sms.is_none()
     }
+
+    /// The addresses this patch would have deliveries reach, by field.
+    pub fn addresses(&self) -> Vec<(&'static str, String)> {
+        let mut found = Vec::new();
+        if let Some(Some(d)) = &self.dingtalk {
+            found.push(("dingtalk.webhook_url", d.webhook_url.clone()));
+        }
+        if let Some(Some(w)) = &self.wecom {
+            found.push(("wecom.webhook_url", w.webhook_url.clone()));
+        }
+        if let Some(Some(endpoint)) = self.sms.as_ref().and_then(|s| s.as_ref().map(|s| s.endpoint.clone())) {
+            found.push(("sms.endpoint", endpoint));
+        }
+        found
+    }
 }
 
 /// The channels as shown: no secret, webhook tokens masked.

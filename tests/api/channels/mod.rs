@@ -32,7 +32,7 @@ pub(crate) fn at(local: &str) -> NaiveDateTime {
 
 /// Runs the worker until nothing more is due at `now`, with a short HTTP timeout.
 pub(crate) async fn drain(app: &TestApp, now: NaiveDateTime) {
-    let client = reqwest::Client::builder().timeout(Duration::from_secs(1)).build().unwrap();
+    let client = crate::helpers::delivery_client(Duration::from_secs(1));
     let policy = RetryPolicy::default();
     for _ in 0..10 {
         if worker::run_once(&app.pool, &client, "test-worker", now, &policy).await.unwrap() == 0 {
@@ -433,7 +433,7 @@ async fn the_admin_sees_each_channel_of_a_notice_and_retries_one_dead_letter() {
         now,
     )
     .await;
-    let client = reqwest::Client::new();
+    let client = crate::helpers::delivery_client(Duration::from_secs(10));
     let once = RetryPolicy { max_attempts: 1, ..RetryPolicy::default() };
     worker::run_once(&app.pool, &client, "test-worker", now, &once).await.unwrap();
     assert_eq!(ding.count(), 1);
@@ -499,7 +499,7 @@ async fn two_instances_together_still_send_a_robot_at_most_twenty_a_minute() {
     let run = |worker_id: &'static str| {
         let pool = app.pool.clone();
         async move {
-            let client = reqwest::Client::new();
+            let client = crate::helpers::delivery_client(Duration::from_secs(10));
             for _ in 0..6 {
                 worker::run_once(&pool, &client, worker_id, now, &RetryPolicy::default()).await.unwrap();
             }
