@@ -18,7 +18,6 @@ use crate::db::{self, DbConnection, DbPool};
 use crate::domain::VenueKind;
 use crate::error::ApiError;
 use crate::html::see_other;
-use crate::roster::views::ShortfallView;
 use crate::schema::{rosters, shifts, venues};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -152,6 +151,8 @@ fn reason_label(code: &str) -> &'static str {
         "members_on_leave" => "委员请假",
         "overlap" => "时间冲突",
         "monthly_limit" => "已达每月上限",
+        crate::roster::shortfalls::MEMBER_REMOVED => "委员调出或调班",
+        crate::roster::shortfalls::MEMBER_INACTIVE => "委员已停用",
         _ => "其他",
     }
 }
@@ -231,8 +232,7 @@ fn load_month(
     let rosters = headers
         .into_iter()
         .map(|header| {
-            let shortfalls: Vec<ShortfallView> = serde_json::from_str(&header.shortfalls).unwrap_or_default();
-            let shortfalls = shortfalls
+            let shortfalls = crate::roster::shortfalls::current(conn, &header, None)?
                 .into_iter()
                 .filter(|s| scope.includes(s.venue_id))
                 .map(|s| ShortfallLine {
@@ -253,7 +253,7 @@ fn load_month(
                 .into_iter()
                 .map(|w| w.message)
                 .collect();
-            RosterSummary {
+            Ok(RosterSummary {
                 warnings,
                 id: header.id,
                 from: header.period_from,
@@ -262,9 +262,9 @@ fn load_month(
                 status_label,
                 version: header.version,
                 shortfalls,
-            }
+            })
         })
-        .collect();
+        .collect::<Result<_, ApiError>>()?;
     Ok(MonthData { venues, shifts, people, rosters })
 }
 

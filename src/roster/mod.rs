@@ -13,6 +13,7 @@ pub mod leave;
 pub mod recurrence;
 pub mod reminders;
 mod requests;
+pub mod shortfalls;
 pub mod store;
 pub mod swaps;
 pub mod templates;

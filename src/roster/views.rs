@@ -15,13 +15,18 @@ use crate::schema::{assignments, members, rosters, shifts, venues};
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct ShortfallView {
+    /// The short shift; absent in a generation's own answer, before the shifts are stored.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shift_id: Option<i64>,
     pub template_id: i64,
     pub venue_id: i64,
     pub date: NaiveDate,
     /// Minimum head count.
     pub needed: u32,
     pub got: u32,
-    /// Why, e.g. `pool_too_small`, `members_on_leave`, `overlap`, `monthly_limit`.
+    /// Why: at generation `pool_too_small`, `members_on_leave`, `overlap` or `monthly_limit`;
+    /// since then `members_on_leave` (an approved leave), `member_removed` (a removal or a
+    /// swap) or `member_inactive` (a deactivated member still on the shift).
     pub reasons: Vec<ShortfallReasonView>,
 }
 
@@ -37,6 +42,7 @@ pub fn shortfall_views(generated: &GeneratedRoster) -> Vec<ShortfallView> {
         .shortfalls
         .iter()
         .map(|s| ShortfallView {
+            shift_id: None,
             template_id: s.shift.template_id,
             venue_id: s.venue_id,
             date: s.shift.date,
@@ -100,6 +106,8 @@ pub struct RosterView {
     /// Starts at 1; every change after publishing adds one.
     pub version: i32,
     pub published_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// The shifts short of their minimum now (after leave, swaps, removals and
+    /// deactivations), soonest first.
     pub shortfalls: Vec<ShortfallView>,
     /// What the reader must know about how the roster was made, e.g. `calendar_missing`.
     pub warnings: Vec<RosterWarning>,
@@ -307,8 +315,7 @@ pub fn roster_view(
     }
     let rows: Vec<ShiftRow> =
         query.order((shifts::local_date, shifts::start_time, shifts::venue_id)).select(SHIFT_COLUMNS).load(conn)?;
-    let shortfalls: Vec<ShortfallView> = serde_json::from_str(&header.shortfalls).unwrap_or_default();
-    let shortfalls = shortfalls.into_iter().filter(|s| venue_filter.is_none_or(|v| v.contains(&s.venue_id))).collect();
+    let shortfalls = super::shortfalls::current(conn, &header, venue_filter)?;
     Ok(RosterView {
         id: header.id,
         period_from: header.period_from,

@@ -397,3 +397,51 @@ async fn members_see_their_published_duties_and_coordinators_their_venues() {
     assert_eq!(listed["items"].as_array().unwrap().len(), in_scope);
     problem(app.get("/api/v1/shifts", &member).await, 403, "forbidden").await;
 }
+
+/// Issue 18: a published roster's shortfalls are those of now. After an approved leave and
+/// a deactivation take two members off the 25th, `GET /rosters/{id}` and the console say the
+/// reception day is short, and why.
+#[tokio::test]
+async fn a_published_rosters_shortfalls_follow_leave_and_deactivation() {
+    let app = crate::helpers::spawn_app_at(crate::helpers::november_2026()).await;
+    let (k, r) = crate::requests::published_december(&app, 3).await;
+    let id = r["id"].as_i64().unwrap();
+    let shift = r["shifts"].as_array().unwrap().iter().find(|s| s["venue_id"] == k.studios[0]).unwrap().clone();
+    let shift_id = shift["id"].as_i64().unwrap();
+    let team: Vec<i64> =
+        shift["assignments"].as_array().unwrap().iter().map(|a| a["member_id"].as_i64().unwrap()).collect();
+    assert!(team.len() >= 2, "{shift}");
+    let short_of =
+        |roster: &Value| roster["shortfalls"].as_array().unwrap().iter().find(|s| s["shift_id"] == shift_id).cloned();
+    assert_eq!(short_of(&r), None, "full when published: {}", r["shortfalls"]);
+
+    let on_leave = app.token(&crate::requests::phone_of(&k, team[0])).await;
+    let date = shift["date"].as_str().unwrap();
+    let res = app.post("/api/v1/leave-requests", &on_leave, json!({ "date_from": date, "date_to": date })).await;
+    let leave_id = res.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+    assert_eq!(
+        app.post(&format!("/api/v1/leave-requests/{leave_id}/approve"), &k.admin, json!({})).await.status(),
+        200
+    );
+    let res = app.patch(&format!("/api/v1/members/{}", team[1]), &k.admin, json!({ "active": false })).await;
+    assert_eq!(res.status(), 200);
+
+    let now = roster(&app, &k.admin, id).await;
+    let short = short_of(&now).unwrap_or_else(|| panic!("the 25th is short now: {}", now["shortfalls"]));
+    assert_eq!(short["needed"], 2);
+    assert_eq!(short["got"], team.len() - 2);
+    let reasons: BTreeMap<String, i64> = short["reasons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["code"].as_str().unwrap().to_owned(), r["members"].as_i64().unwrap()))
+        .collect();
+    assert_eq!(reasons.get("members_on_leave"), Some(&1), "{short}");
+    assert_eq!(reasons.get("member_inactive"), Some(&1), "{short}");
+
+    let console = crate::console::Console::sign_in(&app, &k.c.admin_phone).await;
+    let (status, page) = console.get("/console/roster?month=2026-12").await;
+    assert_eq!(status, 200);
+    assert!(!page.contains("各班次人数已满足"), "the console no longer says every shift is full");
+    assert!(page.contains("委员请假") && page.contains("委员已停用"), "and says why");
+}
