@@ -28,9 +28,19 @@ pub struct Egress {
 pub struct Refused(pub IpAddr);
 
 impl Egress {
-    /// `10.0.0.0/8, 127.0.0.1` → those networks (a bare address is one host); the part
-    /// that is not a network in the error.
+    /// `1` (or `true`): every loopback and private network; `0` (or `false`): none;
+    /// `10.0.0.0/8, 127.0.0.1`: those networks (a bare address is one host). The part that is
+    /// not a network in the error.
     pub fn parse(raw: &str) -> Result<Self, String> {
+        match raw.trim().to_ascii_lowercase().as_str() {
+            "1" | "true" | "yes" => {
+                return Self::parse(
+                    "127.0.0.0/8, 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16, 100.64.0.0/10, ::1/128, fc00::/7",
+                );
+            }
+            "0" | "false" | "no" => return Ok(Self::default()),
+            _ => {}
+        }
         raw.split(',')
             .map(str::trim)
             .filter(|s| !s.is_empty())
@@ -198,6 +208,10 @@ mod tests {
         assert!(office.permits(ip("127.0.0.1")));
         assert!(!office.permits(ip("127.0.0.2")));
         assert!(!office.permits(ip("192.168.1.1")));
+        let all = Egress::parse("1").unwrap();
+        assert!(all.permits(ip("127.0.0.1")) && all.permits(ip("192.168.1.1")) && all.permits(ip("::1")));
+        assert!(!all.permits(ip("169.254.169.254")));
+        assert!(Egress::parse("0").unwrap().allowed_private.is_empty());
     }
 
     #[test]

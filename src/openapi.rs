@@ -27,7 +27,7 @@ use utoipa_actix_web::AppExt;
         (name = "rosters", description = "Shift templates, rosters, shifts, duties, swaps and leave"),
         (name = "items", description = "Residents' items: queue, triage, referral, answers, the live inbox; handling units"),
         (name = "public", description = "No account: the resident's form and tracking, the handling unit's link"),
-        (name = "outbox", description = "Notifications and their delivery to the committee's webhook"),
+        (name = "outbox", description = "Notifications: their delivery to the webhook, robots and SMS, and each member's notices (消息)"),
         (name = "stats", description = "Statistics (履职档案): members' and venues' figures per period, the ranking, CSV and XLSX"),
         (name = "ops", description = "Health, readiness, metrics, this document"),
     )

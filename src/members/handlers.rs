@@ -18,6 +18,7 @@ use crate::schema::committees;
 
 pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(me)
+        .service(update_me)
         .service(list_members)
         .service(create_member)
         .service(import_members)
@@ -39,6 +40,34 @@ pub struct Me {
     #[serde(flatten)]
     pub member: MemberView,
     pub committee: CommitteeSummary,
+    /// The member's own choice: duty reminders and decisions also by SMS (on by default).
+    pub sms_enabled: bool,
+    /// How many of the member's notices (`GET /me/notices`) are unread.
+    pub unread_notices: i64,
+}
+
+/// What the signed-in member may change about themselves.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateMe {
+    /// Duty reminders and decisions also by SMS.
+    pub sms_enabled: Option<bool>,
+}
+
+fn load_me(conn: &mut DbConnection, user: &AuthUser) -> Result<Me, ApiError> {
+    use diesel::prelude::*;
+    let row = store::find(conn, user.committee_id, user.member_id)?;
+    let member = views(conn, user.committee_id, vec![row])?.remove(0);
+    let (id, code, name, timezone) = committees::table
+        .find(user.committee_id)
+        .select((committees::id, committees::code, committees::name, committees::timezone))
+        .first::<(i64, String, String, String)>(conn)?;
+    Ok(Me {
+        member,
+        committee: CommitteeSummary { id, code, name, timezone },
+        sms_enabled: crate::outbox::notices::sms_enabled(conn, user.member_id)?,
+        unread_notices: crate::outbox::notices::unread_count(conn, user.member_id)?,
+    })
 }
 
 /// The signed-in account and its committee.
@@ -52,18 +81,36 @@ pub struct Me {
 )]
 #[get("/me")]
 async fn me(user: AuthUser, pool: web::Data<DbPool>) -> Result<web::Json<Me>, ApiError> {
-    let me = db::run(&pool, move |conn| {
-        use diesel::prelude::*;
-        let row = store::find(conn, user.committee_id, user.member_id)?;
-        let member = views(conn, user.committee_id, vec![row])?.remove(0);
-        let (id, code, name, timezone) = committees::table
-            .find(user.committee_id)
-            .select((committees::id, committees::code, committees::name, committees::timezone))
-            .first::<(i64, String, String, String)>(conn)?;
-        Ok(Me { member, committee: CommitteeSummary { id, code, name, timezone } })
+    Ok(web::Json(db::run(&pool, move |conn| load_me(conn, &user)).await?))
+}
+
+/// Change the signed-in member's own preferences (the member pages' 消息 has the same switch).
+#[utoipa::path(
+    tag = "members",
+    request_body = UpdateMe,
+    responses(
+        (status = 200, body = Me),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[patch("/me")]
+async fn update_me(
+    clock: Clock,
+    user: AuthUser,
+    pool: web::Data<DbPool>,
+    body: web::Json<UpdateMe>,
+) -> Result<web::Json<Me>, ApiError> {
+    let (body, now) = (body.into_inner(), clock.now_naive());
+    let updated = db::transaction(&pool, move |conn| {
+        if let Some(on) = body.sms_enabled {
+            crate::outbox::notices::set_sms_enabled(conn, user.member_id, on, now)?;
+        }
+        load_me(conn, &user)
     })
     .await?;
-    Ok(web::Json(me))
+    Ok(web::Json(updated))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

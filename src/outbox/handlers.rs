@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use crate::auth::Admin;
+use crate::auth::{Admin, AuthUser};
 use crate::clock::Clock;
 use crate::db::{self, DbConnection, DbPool};
 use crate::error::{ApiError, ErrorCode, Problem};
@@ -13,7 +13,108 @@ use crate::pagination::{Page, PageParams};
 use crate::schema::{committees, outbox};
 
 pub fn routes(cfg: &mut ServiceConfig) {
-    cfg.service(list_deliveries).service(retry_delivery);
+    cfg.service(list_deliveries)
+        .service(retry_delivery)
+        .service(my_notices)
+        .service(read_all_notices)
+        .service(read_notice);
+}
+
+/// One of the member's notices (消息): a notification that names them, read or unread.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct NoticeView {
+    pub id: i64,
+    /// The notification's kind, e.g. `duty.reminder`, `roster.changed`, `swap.offered`.
+    pub kind: String,
+    /// The notification's payload, as the webhook receives it.
+    #[schema(value_type = Object)]
+    pub payload: serde_json::Value,
+    pub created_at: DateTime<Utc>,
+    /// When the member read it; `null` while unread.
+    pub read_at: Option<DateTime<Utc>>,
+}
+
+impl From<super::notices::Notice> for NoticeView {
+    fn from(n: super::notices::Notice) -> Self {
+        Self {
+            id: n.id,
+            kind: n.kind,
+            payload: n.payload,
+            created_at: n.created_at.and_utc(),
+            read_at: n.read_at.map(|r| r.and_utc()),
+        }
+    }
+}
+
+/// The signed-in member's notices, newest first (the cursor continues to older ones): the
+/// same notices as the member pages' 消息, whether or not any push channel is configured.
+#[utoipa::path(
+    tag = "outbox",
+    params(PageParams),
+    responses(
+        (status = 200, body = Page<NoticeView>),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[get("/me/notices")]
+async fn my_notices(
+    user: AuthUser,
+    pool: web::Data<DbPool>,
+    page: web::Query<PageParams>,
+) -> Result<web::Json<Page<NoticeView>>, ApiError> {
+    let request = page.parse()?;
+    let page = db::run(&pool, move |conn| super::notices::page(conn, user.member_id, request)).await?;
+    Ok(web::Json(Page { items: page.items.into_iter().map(NoticeView::from).collect(), next_cursor: page.next_cursor }))
+}
+
+/// Marks one of the member's notices read (again: no change); another member's is 404.
+#[utoipa::path(
+    tag = "outbox",
+    params(("id" = i64, Path, description = "The notice's id")),
+    responses(
+        (status = 200, body = NoticeView),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/me/notices/{id}/read")]
+async fn read_notice(
+    clock: Clock,
+    user: AuthUser,
+    pool: web::Data<DbPool>,
+    id: web::Path<i64>,
+) -> Result<web::Json<NoticeView>, ApiError> {
+    let (id, now) = (id.into_inner(), clock.now_naive());
+    let notice = db::run(&pool, move |conn| {
+        super::notices::mark_read(conn, user.member_id, id, now)?;
+        // Read back, so the answer carries the time it was read.
+        super::notices::find(conn, user.member_id, id)
+    })
+    .await?;
+    Ok(web::Json(notice.into()))
+}
+
+/// Marks all of the member's notices read.
+#[utoipa::path(
+    tag = "outbox",
+    responses(
+        (status = 204, description = "All read"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/me/notices/read-all")]
+async fn read_all_notices(
+    clock: Clock,
+    user: AuthUser,
+    pool: web::Data<DbPool>,
+) -> Result<actix_web::HttpResponse, ApiError> {
+    let now = clock.now_naive();
+    db::run(&pool, move |conn| super::notices::mark_all_read(conn, user.member_id, now)).await?;
+    Ok(actix_web::HttpResponse::NoContent().finish())
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]

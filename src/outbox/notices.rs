@@ -23,6 +23,31 @@ fn notice((id, kind, payload, created_at, read_at): Row) -> Notice {
     Notice { id, kind, payload: serde_json::from_str(&payload).unwrap_or_default(), created_at, read_at }
 }
 
+/// A page of the member's notices, newest first; the cursor continues to older ones.
+pub fn page(
+    conn: &mut DbConnection,
+    member_id: i64,
+    request: crate::pagination::PageRequest,
+) -> Result<crate::pagination::Page<Notice>, ApiError> {
+    let mut query =
+        member_notices::table.inner_join(outbox::table).filter(member_notices::member_id.eq(member_id)).into_boxed();
+    if request.after_id > 0 {
+        query = query.filter(member_notices::id.lt(request.after_id));
+    }
+    let rows: Vec<Row> = query
+        .order(member_notices::id.desc())
+        .limit(request.limit + 1)
+        .select((
+            member_notices::id,
+            member_notices::kind,
+            outbox::payload,
+            member_notices::created_at,
+            member_notices::read_at,
+        ))
+        .load(conn)?;
+    Ok(crate::pagination::Page::from_rows(rows.into_iter().map(notice).collect(), request, |n| n.id))
+}
+
 /// The member's latest `limit` notices, newest first.
 pub fn list(conn: &mut DbConnection, member_id: i64, limit: i64) -> Result<Vec<Notice>, ApiError> {
     let rows: Vec<Row> = member_notices::table
@@ -48,8 +73,8 @@ pub fn unread_count(conn: &mut DbConnection, member_id: i64) -> Result<i64, ApiE
         .get_result(conn)?)
 }
 
-/// Marks one of the member's notices read; another member's is not found.
-pub fn mark_read(conn: &mut DbConnection, member_id: i64, id: i64, now: NaiveDateTime) -> Result<Notice, ApiError> {
+/// One of the member's notices; another member's is not found.
+pub fn find(conn: &mut DbConnection, member_id: i64, id: i64) -> Result<Notice, ApiError> {
     let row: Row = member_notices::table
         .inner_join(outbox::table)
         .filter(member_notices::id.eq(id).and(member_notices::member_id.eq(member_id)))
@@ -61,10 +86,17 @@ pub fn mark_read(conn: &mut DbConnection, member_id: i64, id: i64, now: NaiveDat
             member_notices::read_at,
         ))
         .first(conn)?;
+    Ok(notice(row))
+}
+
+/// Marks one of the member's notices read (once: reading it again keeps the first time);
+/// another member's is not found. The notice as it was before.
+pub fn mark_read(conn: &mut DbConnection, member_id: i64, id: i64, now: NaiveDateTime) -> Result<Notice, ApiError> {
+    let found = find(conn, member_id, id)?;
     diesel::update(member_notices::table.find(id).filter(member_notices::read_at.is_null()))
         .set(member_notices::read_at.eq(now))
         .execute(conn)?;
-    Ok(notice(row))
+    Ok(found)
 }
 
 pub fn mark_all_read(conn: &mut DbConnection, member_id: i64, now: NaiveDateTime) -> Result<(), ApiError> {

@@ -58,6 +58,11 @@ fn matrix() -> Vec<(&'static str, &'static str, &'static str, Body, &'static str
         ("GET", "/api/v1/members/{id}", "/api/v1/members/{member}", Empty, "UUAFAAN"),
         ("GET", "/api/v1/me/duties", "/api/v1/me/duties", Empty, "UUAAAAA"),
         ("GET", "/api/v1/me/inbox", "/api/v1/me/inbox", Empty, "UUAAAAA"),
+        ("PATCH", "/api/v1/me", "/api/v1/me", Json(json!({ "sms_enabled": true })), "UUAAAAA"),
+        ("GET", "/api/v1/me/notices", "/api/v1/me/notices", Empty, "UUAAAAA"),
+        ("POST", "/api/v1/me/notices/read-all", "/api/v1/me/notices/read-all", Empty, "UUAAAAA"),
+        // Nobody's notice is anybody else's: an id that is not the caller's is not found.
+        ("POST", "/api/v1/me/notices/{id}/read", "/api/v1/me/notices/999999999/read", Empty, "UUNNNNN"),
         ("GET", "/api/v1/shift-templates", "/api/v1/shift-templates", Empty, "UUFAAAA"),
         ("GET", "/api/v1/shifts", "/api/v1/shifts", Empty, "UUFAAAA"),
         ("GET", "/api/v1/rosters/{id}", "/api/v1/rosters/{roster}", Empty, "UUFAAAN"),

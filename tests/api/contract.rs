@@ -66,6 +66,7 @@ examples! {
     example_checkin_offline => "checkin-offline.json",
     example_item_inbox => "item-inbox.json",
     example_item_record => "item-record.json",
+    example_notices => "notices.json",
 }
 
 fn updating() -> bool {
@@ -962,7 +963,8 @@ fn the_spec_check_refuses_what_the_spec_does_not_say() {
         "id": 1, "name": "张委员", "phone": "15500000001", "sector": "经济界", "home_venue_id": 7, "roving": false,
         "standing_committee": true, "active": true, "roles": ["member"], "coordinator_venue_ids": [], "can_sign_in": true,
         "created_at": "2026-03-01T08:00:00Z", "updated_at": "2026-03-01T08:00:00Z",
-        "committee": { "id": 1, "code": "contract", "name": "contract政协", "timezone": "Asia/Shanghai" }
+        "committee": { "id": 1, "code": "contract", "name": "contract政协", "timezone": "Asia/Shanghai" },
+        "sms_enabled": true, "unread_notices": 0
     });
     check("GET", "/api/v1/me", 200, &json_headers, &me).expect("a documented Me passes");
 

@@ -22,6 +22,7 @@ mod items;
 mod member_pages;
 mod members;
 mod migrations;
+mod notices;
 mod outbox;
 mod requests;
 mod rosters;
