@@ -52,7 +52,7 @@ pub fn route(
     let tz = zone(committee_id, &timezone);
     let due = if urgent(kind) { now } else { settings.quiet_hours.until(tz, now).unwrap_or(now) };
     let mut rows: Vec<(String, String, serde_json::Value, Option<String>)> = Vec::new();
-    for route in routes {
+    for &route in &routes {
         match route {
             Route::Sms => {
                 let Some((target, sms)) = channels.iter().find_map(|c| c.sms().map(|s| (c.target.clone(), s))) else {
@@ -71,8 +71,15 @@ pub fn route(
                 } else {
                     None
                 };
-                let robots: Vec<&store::Channel> =
-                    channels.iter().filter(|c| c.venue_id == venue && c.channel != "sms").collect();
+                let robots_of = |venue: Option<i64>| -> Vec<&store::Channel> {
+                    channels.iter().filter(|c| c.venue_id == venue && c.channel != "sms").collect()
+                };
+                let mut robots = robots_of(venue);
+                if robots.is_empty() && venue.is_some() && !routes.contains(&Route::CommitteeGroup) {
+                    // A studio without a robot of its own: its notice goes to the committee's
+                    // group, so someone still sees a resident waiting.
+                    robots = robots_of(None);
+                }
                 if robots.is_empty() {
                     continue;
                 }

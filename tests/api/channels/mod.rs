@@ -128,6 +128,7 @@ async fn channel_settings_are_validated_and_their_secrets_never_shown() {
 /// studio's robots plus the committee's SMS pointed at local receivers.
 pub(crate) struct Rostered {
     committee_id: i64,
+    admin: String,
     pub(crate) phones: [String; 2],
     pub(crate) ding: Receiver,
     wecom: Receiver,
@@ -227,7 +228,7 @@ pub(crate) async fn rostered(app: &TestApp, now: NaiveDateTime) -> Rostered {
         }
     })
     .await;
-    Rostered { committee_id: c.id, phones: [c.phone(1), c.phone(2)], ding, wecom, sms }
+    Rostered { committee_id: c.id, admin, phones: [c.phone(1), c.phone(2)], ding, wecom, sms }
 }
 
 #[tokio::test]
@@ -510,4 +511,31 @@ async fn two_instances_together_still_send_a_robot_at_most_twenty_a_minute() {
     drain(&app, now + chrono::Duration::seconds(61)).await;
     assert_eq!(ding.count(), 40);
     assert_eq!(ding.accepted().len(), 40);
+}
+
+#[tokio::test]
+async fn a_studio_without_its_own_robot_falls_back_to_the_committees_group() {
+    let now = at("2026-12-04 10:00");
+    let app = spawn_app_at(now.and_utc()).await;
+    let r = rostered(&app, now).await;
+    let venue = with_conn(&app, |conn| shifts::table.select(shifts::venue_id).first::<i64>(conn).unwrap()).await;
+    // The studio's robots are removed; the committee's group has one.
+    let res = app.patch(&format!("/api/v1/venues/{venue}"), &r.admin, json!({ "dingtalk": null, "wecom": null })).await;
+    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+    let committee_robot = json!({ "dingtalk": {
+        "webhook_url": format!("{}/robot/send?access_token=office", r.ding.base), "secret": DING_SECRET } });
+    assert_eq!(app.patch("/api/v1/committee", &r.admin, committee_robot).await.status(), 200);
+
+    enqueue(
+        &app,
+        r.committee_id,
+        "item.inbox",
+        json!({ "item_id": 7, "venue_id": venue, "kind": "consultation", "topic": "医保", "member_ids": [] }),
+        now,
+    )
+    .await;
+    drain(&app, now).await;
+    let ding = r.ding.accepted();
+    assert_eq!(ding.len(), 1, "the resident waiting at the studio reaches the committee's group: {ding:?}");
+    assert_eq!(r.wecom.count(), 0);
 }
