@@ -138,7 +138,8 @@ async fn submit_form(pool: web::Data<DbPool>, code: web::Path<String>) -> Result
             venue_code,
             venue_name,
             topics: TOPICS,
-            kind: "opinion".into(),
+            // No kind is chosen for the resident: questions filed as opinions go the wrong way.
+            kind: String::new(),
             topic: TOPICS[0].into(),
             body: String::new(),
             name: String::new(),

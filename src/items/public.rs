@@ -81,7 +81,7 @@ impl SubmissionInput {
             checks.push("kind", "invalid", "consultation or opinion");
         }
         let topic = checks.check("topic", crate::domain::bounded_text(&self.topic, MAX_TOPIC_CHARS));
-        let body = checks.check("body", crate::domain::bounded_text(&self.body, MAX_BODY_CHARS));
+        let body = checks.check("body", crate::domain::bounded_paragraphs(&self.body, MAX_BODY_CHARS));
         let name = self
             .name
             .as_deref()
@@ -353,7 +353,7 @@ pub fn checked_reason(raw: Option<&str>) -> Result<Option<String>, ApiError> {
     let mut checks = FieldChecks::new();
     let reason = raw
         .filter(|s| !s.trim().is_empty())
-        .and_then(|s| checks.check("reason", crate::domain::bounded_text(s, MAX_NOTE_CHARS)));
+        .and_then(|s| checks.check("reason", crate::domain::bounded_paragraphs(s, MAX_NOTE_CHARS)));
     checks.finish()?;
     Ok(reason)
 }
@@ -488,5 +488,5 @@ async fn referral_reply(
 }
 
 pub fn checked_answer(raw: &str) -> Result<String, ApiError> {
-    crate::domain::bounded_text(raw, MAX_NOTE_CHARS).map_err(|e| ApiError::field("text", e.reason, e.message))
+    crate::domain::bounded_paragraphs(raw, MAX_NOTE_CHARS).map_err(|e| ApiError::field("text", e.reason, e.message))
 }

@@ -64,7 +64,7 @@ pub fn check_in_person(
     resident_phone: Option<&str>,
 ) -> Result<InPerson, ApiError> {
     let mut checks = FieldChecks::new();
-    let topic = text(&mut checks, "topic", topic, MAX_TOPIC_CHARS);
+    let topic = checks.check("topic", crate::domain::bounded_text(topic, MAX_TOPIC_CHARS));
     let body = checks.check("body", crate::domain::bounded_paragraphs(body, MAX_BODY_CHARS));
     let resident_name = resident_name
         .filter(|s| !s.trim().is_empty())

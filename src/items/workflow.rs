@@ -20,9 +20,10 @@ pub const MAX_BODY_CHARS: usize = 2000;
 pub const MAX_TOPIC_CHARS: usize = 30;
 pub const MAX_NOTE_CHARS: usize = 2000;
 
-/// A one-line free-text field, checked into `checks`.
+/// Free text people write (a note, a reason, an answer), checked into `checks`: paragraphs
+/// are kept (CRLF as LF); other control characters are refused.
 pub fn text(checks: &mut FieldChecks, field: &str, raw: &str, max: usize) -> Option<String> {
-    checks.check(field, crate::domain::bounded_text(raw, max))
+    checks.check(field, crate::domain::bounded_paragraphs(raw, max))
 }
 
 /// Optional free text: `None` when blank, else checked like any text field.

@@ -879,3 +879,36 @@ async fn behind_a_trusted_proxy_each_resident_has_their_own_limit() {
     assert_eq!(submit(direct.clone(), "203.0.113.2", 6).await, 201);
     assert_eq!(submit(direct, "203.0.113.3", 7).await, 429, "the third from 127.0.0.1, whatever it claims");
 }
+
+/// Issue 18: residents write paragraphs. A body, an answer and a note with line breaks (LF or
+/// CRLF) are taken and kept as LF; other control characters are still refused; the
+/// resident's form chooses no kind for them.
+#[tokio::test]
+async fn paragraphs_are_taken_wherever_people_write_and_the_form_chooses_no_kind() {
+    let app = spawn_app().await;
+    let o = office(&app).await;
+    let page = app.client.get(app.url(&format!("/r/{}", o.venue_code))).send().await.unwrap().text().await.unwrap();
+    assert!(!page.contains(" checked>"), "no kind is preselected: {page}");
+    assert!(page.contains("想了解政策") && page.contains("反映身边的问题"), "each kind is explained");
+
+    let res = submit_json(&app, opinion(o.venue_code, "路口的灯坏了。\r\n\r\n晚上很危险。", None)).await;
+    assert_eq!(res.status(), 201);
+    let code = res.json::<Value>().await.unwrap()["tracking_code"].as_str().unwrap().to_owned();
+    let item = item_by_code(&app, &o.coordinator, &code).await;
+    assert_eq!(item["body"], "路口的灯坏了。\n\n晚上很危险。");
+    let bell = submit_json(&app, opinion(o.venue_code, "响铃\u{7}", None)).await;
+    let body = problem(bell, 422, "validation_failed").await;
+    assert_eq!(body["errors"][0]["reason"], "invalid_characters");
+
+    // The form keeps the paragraphs too.
+    let code = submit_form(
+        &app,
+        o.venue_code,
+        &[("kind", "consultation"), ("topic", "其他"), ("body", "第一段\r\n第二段"), ("consent", "true")],
+    )
+    .await;
+    let item = item_by_code(&app, &o.coordinator, &code).await;
+    assert_eq!(item["body"], "第一段\n第二段");
+    let tracking = app.client.get(app.url(&format!("/r/t/{code}"))).send().await.unwrap().text().await.unwrap();
+    assert!(tracking.contains(r#"<p class="text">第一段"#), "shown with its line breaks kept: {tracking}");
+}
