@@ -50,6 +50,7 @@ error_codes! {
     TokenExpired = "token_expired", UNAUTHORIZED, "The access token has expired", "登录已过期，正在重新登录";
     TokenInvalid = "token_invalid", UNAUTHORIZED, "The access token is not valid", "登录状态无效，请重新登录";
     RefreshTokenInvalid = "refresh_token_invalid", UNAUTHORIZED, "The refresh token is not valid", "登录已失效，请重新登录";
+    SessionEnded = "session_ended", UNAUTHORIZED, "The session was ended: signed out, or the account's password, roles or standing changed", "登录已结束，请重新登录";
     RefreshTokenReused = "refresh_token_reused", UNAUTHORIZED, "A used refresh token was presented; the session was ended", "检测到异常登录，已退出所有设备上的本次登录，请重新登录";
     AccountInactive = "account_inactive", FORBIDDEN, "The account is not active", "账号已停用，请联系政协办公室";
     Forbidden = "forbidden", FORBIDDEN, "Your role does not allow this", "您没有权限进行此操作";

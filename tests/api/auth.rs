@@ -109,10 +109,17 @@ async fn expired_tampered_and_missing_tokens_are_401() {
     let app = spawn_app().await;
     let c = app.committee("alpha", "38").await;
     let now = chrono::Utc::now().timestamp();
-    let claims = |exp: i64| json!({ "sub": c.admin_id.to_string(), "cid": c.id, "roles": ["admin"], "iat": now - 3600, "exp": exp });
+    let sid = session_of(&app.token(&c.admin_phone).await);
+    let claims = |exp: i64| json!({ "sub": c.admin_id.to_string(), "cid": c.id, "roles": ["admin"], "sid": sid, "iat": now - 3600, "exp": exp });
 
-    // Sanity: a well-formed token signed with the server's secret works.
+    // Sanity: a well-formed token of a live session signed with the server's secret works…
     assert_eq!(app.get("/api/v1/me", &sign(claims(now + 600), TEST_JWT_SECRET)).await.status(), 200);
+    // …and without a session it does not.
+    let sessionless =
+        json!({ "sub": c.admin_id.to_string(), "cid": c.id, "roles": ["admin"], "iat": now, "exp": now + 600 });
+    problem(app.get("/api/v1/me", &sign(sessionless, TEST_JWT_SECRET)).await, 401, "token_invalid").await;
+    let unknown = json!({ "sub": c.admin_id.to_string(), "cid": c.id, "roles": ["admin"], "sid": "made-up", "iat": now, "exp": now + 600 });
+    problem(app.get("/api/v1/me", &sign(unknown, TEST_JWT_SECRET)).await, 401, "session_ended").await;
 
     problem(app.get("/api/v1/me", &sign(claims(now - 600), TEST_JWT_SECRET)).await, 401, "token_expired").await;
     problem(
@@ -135,6 +142,15 @@ async fn expired_tampered_and_missing_tokens_are_401() {
     problem(app.get("/api/v1/me", &unsigned).await, 401, "token_invalid").await;
 
     problem(app.request(Method::GET, "/api/v1/me", None, None).await, 401, "unauthenticated").await;
+}
+
+/// The session an access token belongs to (its `sid` claim).
+fn session_of(access_token: &str) -> String {
+    use base64::Engine;
+    let payload = access_token.split('.').nth(1).unwrap();
+    let claims: Value =
+        serde_json::from_slice(&base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap();
+    claims["sid"].as_str().unwrap().to_owned()
 }
 
 fn base64_url(v: &Value) -> String {

@@ -25,6 +25,7 @@ mod migrations;
 mod outbox;
 mod requests;
 mod rosters;
+mod sessions;
 mod spec;
 mod stats;
 mod telemetry;
