@@ -77,6 +77,7 @@ error_codes! {
     UnsupportedMediaType = "unsupported_media_type", UNSUPPORTED_MEDIA_TYPE, "Unsupported content type", "不支持的内容格式";
     OutboxNotRetryable = "outbox_not_retryable", CONFLICT, "Only dead-lettered notifications can be retried", "只有投递失败的通知可以重新投递";
     LoginThrottled = "login_throttled", TOO_MANY_REQUESTS, "Too many failed sign-ins; try again later", "登录失败次数过多，请稍后再试";
+    LookupThrottled = "lookup_throttled", TOO_MANY_REQUESTS, "Too many unknown tracking codes from this address; try again later", "查询失败次数过多，请稍后再试";
     CsrfTokenInvalid = "csrf_token_invalid", FORBIDDEN, "The form has expired; reload the page and try again", "页面已过期，请刷新后重试";
     NotReady = "not_ready", SERVICE_UNAVAILABLE, "The service is not ready", "服务暂不可用，请稍后再试";
     InternalError = "internal_error", INTERNAL_SERVER_ERROR, "Internal error", "服务器开小差了，请稍后再试";

@@ -19,6 +19,7 @@ mod helpers;
 mod instances;
 mod instants;
 mod items;
+mod lookups;
 mod member_pages;
 mod members;
 mod migrations;
