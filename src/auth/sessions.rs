@@ -25,8 +25,9 @@ use crate::schema::{console_sessions, member_sessions, members, refresh_tokens};
 /// How long an instance trusts its last look at a session (the delay before a sign-out,
 /// deactivation or role change reaches an access token on another instance).
 pub const CHECK_TTL_SECS: i64 = 10;
-/// More sessions than this in the cache and the stale ones are swept.
-const CACHE_SWEEP_AT: usize = 20_000;
+/// More sessions than this in the cache and the stale ones are swept (about 10 MB); when all
+/// are fresh, the cache starts over rather than sweeping on every insert.
+const CACHE_SWEEP_AT: usize = 100_000;
 
 /// A new API session: its family and its first refresh token.
 pub struct NewSession {
@@ -148,6 +149,9 @@ impl SessionCheck {
         let mut seen = self.seen.lock().unwrap_or_else(|e| e.into_inner());
         if seen.len() >= CACHE_SWEEP_AT {
             seen.retain(|_, s| fresh(s.at, now));
+            if seen.len() >= CACHE_SWEEP_AT / 2 {
+                seen.clear();
+            }
         }
         seen.insert(sid.to_owned(), Seen { member_id, live, at: now });
     }

@@ -338,7 +338,11 @@ pub struct RateForm {
     tag = "public",
     params(("code" = String, Path)),
     request_body(content = RateForm, content_type = "application/x-www-form-urlencoded"),
-    responses((status = 303, description = "Back to the tracking page"))
+    responses(
+        (status = 303, description = "Back to the tracking page"),
+        (status = 404, description = "No item with that code (a page)", content_type = "text/html", body = String),
+        (status = 429, description = "Too many unknown codes from this address (a page, with Retry-After)", content_type = "text/html", body = String),
+    )
 )]
 #[post("/r/t/{code}/rate")]
 async fn rate_form_post(
@@ -375,7 +379,11 @@ pub struct ReopenForm {
     tag = "public",
     params(("code" = String, Path)),
     request_body(content = ReopenForm, content_type = "application/x-www-form-urlencoded"),
-    responses((status = 303, description = "Back to the tracking page"))
+    responses(
+        (status = 303, description = "Back to the tracking page"),
+        (status = 404, description = "No item with that code (a page)", content_type = "text/html", body = String),
+        (status = 429, description = "Too many unknown codes from this address (a page, with Retry-After)", content_type = "text/html", body = String),
+    )
 )]
 #[post("/r/t/{code}/reopen")]
 async fn reopen_form_post(
