@@ -8,7 +8,8 @@
 //! prints requests/s, p50, p99, errors and the ratio to `/health`, then the server's peak
 //! memory and how long it took to be ready; first on SQLite, then on PostgreSQL
 //! (`ZHIBAN_BENCH_POSTGRES`, default the machine's local server; skipped, saying so, when
-//! unreachable). Acknowledged check-ins and submissions are counted in the database after.
+//! unreachable). The members' tokens belong to real sessions, so the authenticated calls
+//! include the per-session check of sign-out and deactivation (`auth::sessions`). Acknowledged check-ins and submissions are counted in the database after.
 //! Then, per backend, the member pages at the demo's size (`load/member_pages.rs`).
 
 #[path = "load/member_pages.rs"]
@@ -24,7 +25,7 @@ use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use support::Figures;
 use zhiban::db::{self, DatabaseLocation, DbConnection};
-use zhiban::schema::{assignments, checkins, items, members, rosters, shift_templates, shifts};
+use zhiban::schema::{assignments, checkins, items, members, refresh_tokens, rosters, shift_templates, shifts};
 
 const MEMBERS: usize = 50_000;
 /// Members per duty: a reception-day team, so the teammates in each duties read are real.
@@ -163,12 +164,16 @@ async fn run(backend: &'static str, url: &str, dir: &std::path::Path) -> Run {
     )
     .await;
 
+    // Real sessions' tokens: every authenticated call below pays the session check
+    // (`auth::sessions`: a query per session and instance every 10 s, an in-process map
+    // otherwise). The duty reads go round 50,000 sessions, so most of them pay the query.
     let keys = zhiban::auth::JwtKeys::new(&zhiban::config::JwtSecret::new(SECRET), zhiban::clock::Clock::system());
     let tokens: Arc<Vec<String>> = Arc::new(
         fixture
             .members
             .iter()
-            .map(|m| keys.issue(*m, fixture.committee_id, vec![zhiban::domain::Role::Member]).unwrap().0)
+            .zip(&fixture.sessions)
+            .map(|(m, sid)| keys.issue(*m, fixture.committee_id, vec![zhiban::domain::Role::Member], sid).unwrap().0)
             .collect(),
     );
 
@@ -405,6 +410,8 @@ macro_rules! on_backend {
 struct Fixture {
     committee_id: i64,
     members: Vec<i64>,
+    /// Each member's signed-in session (refresh-token family), as a login would leave it.
+    sessions: Vec<String>,
     venue_secret: (String, String, i32),
 }
 
@@ -501,6 +508,24 @@ fn fixture(conn: &mut DbConnection) -> Fixture {
                 .get_results(c))?;
             members.extend(ids);
         }
+        // Every member signed in once: a session each, whose family the access tokens carry.
+        let expires = now + chrono::Duration::days(30);
+        for chunk in members.chunks(1000) {
+            let rows: Vec<_> = chunk
+                .iter()
+                .map(|m| {
+                    (
+                        refresh_tokens::committee_id.eq(committee_id),
+                        refresh_tokens::member_id.eq(*m),
+                        refresh_tokens::family.eq(format!("load-session-{m}")),
+                        refresh_tokens::token_hash.eq(format!("load-refresh-{m}")),
+                        refresh_tokens::issued_at.eq(now),
+                        refresh_tokens::expires_at.eq(expires),
+                    )
+                })
+                .collect();
+            on_backend!(conn, |c| diesel::insert_into(refresh_tokens::table).values(&rows).execute(c))?;
+        }
         // A duty at `venue` that started five minutes ago, for `min..=max` members.
         let shift_row = |venue: i64, min: usize, max: usize| {
             (
@@ -595,5 +620,6 @@ fn fixture(conn: &mut DbConnection) -> Fixture {
     })
     .unwrap();
     let venue_secret = zhiban::checkin::display::venue_secret(conn, venue).unwrap();
-    Fixture { committee_id, members, venue_secret }
+    let sessions = members.iter().map(|m| format!("load-session-{m}")).collect();
+    Fixture { committee_id, members, sessions, venue_secret }
 }

@@ -50,6 +50,7 @@ error_codes! {
     TokenExpired = "token_expired", UNAUTHORIZED, "The access token has expired", "登录已过期，正在重新登录";
     TokenInvalid = "token_invalid", UNAUTHORIZED, "The access token is not valid", "登录状态无效，请重新登录";
     RefreshTokenInvalid = "refresh_token_invalid", UNAUTHORIZED, "The refresh token is not valid", "登录已失效，请重新登录";
+    SessionEnded = "session_ended", UNAUTHORIZED, "The session was ended: signed out, or the account's password, roles or standing changed", "登录已结束，请重新登录";
     RefreshTokenReused = "refresh_token_reused", UNAUTHORIZED, "A used refresh token was presented; the session was ended", "检测到异常登录，已退出所有设备上的本次登录，请重新登录";
     AccountInactive = "account_inactive", FORBIDDEN, "The account is not active", "账号已停用，请联系政协办公室";
     Forbidden = "forbidden", FORBIDDEN, "Your role does not allow this", "您没有权限进行此操作";
@@ -76,6 +77,7 @@ error_codes! {
     UnsupportedMediaType = "unsupported_media_type", UNSUPPORTED_MEDIA_TYPE, "Unsupported content type", "不支持的内容格式";
     OutboxNotRetryable = "outbox_not_retryable", CONFLICT, "Only dead-lettered notifications can be retried", "只有投递失败的通知可以重新投递";
     LoginThrottled = "login_throttled", TOO_MANY_REQUESTS, "Too many failed sign-ins; try again later", "登录失败次数过多，请稍后再试";
+    LookupThrottled = "lookup_throttled", TOO_MANY_REQUESTS, "Too many unknown tracking codes from this address; try again later", "查询失败次数过多，请稍后再试";
     CsrfTokenInvalid = "csrf_token_invalid", FORBIDDEN, "The form has expired; reload the page and try again", "页面已过期，请刷新后重试";
     NotReady = "not_ready", SERVICE_UNAVAILABLE, "The service is not ready", "服务暂不可用，请稍后再试";
     InternalError = "internal_error", INTERNAL_SERVER_ERROR, "Internal error", "服务器开小差了，请稍后再试";

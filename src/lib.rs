@@ -35,5 +35,6 @@ pub mod schema;
 pub mod startup;
 pub mod stats;
 pub mod telemetry;
+pub mod throttle;
 pub mod venues;
 pub mod worker;

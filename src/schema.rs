@@ -76,11 +76,10 @@ diesel::table! {
 }
 
 diesel::table! {
-    login_attempts (id) {
-        id -> BigInt,
+    throttle_counters (key_hash) {
         key_hash -> Text,
-        succeeded -> Bool,
-        attempted_at -> Timestamp,
+        window_start -> Timestamp,
+        hits -> Integer,
     }
 }
 
@@ -492,7 +491,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     members,
     coordinator_venues,
     refresh_tokens,
-    login_attempts,
+    throttle_counters,
     calendar_years,
     calendar_days,
     audit_events,

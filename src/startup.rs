@@ -67,6 +67,8 @@ impl Application {
             web::Data::new(crate::items::SubmissionLimits { per_address: settings.submissions_per_address });
         let trusted_proxies = web::Data::new(settings.trusted_proxies.clone());
         let webhook_egress = web::Data::new(settings.webhook_egress.clone());
+        // One per instance: its recent looks at API sessions (see `auth::sessions`).
+        let session_check = web::Data::new(crate::auth::SessionCheck::default());
         // SQLite has one writer at a time anyway; PostgreSQL commits groups side by side.
         let writers = match settings.database {
             db::DatabaseLocation::Postgres(_) => (settings.db_pool_size as usize / 2).clamp(1, 4),
@@ -100,6 +102,7 @@ impl Application {
                 .app_data(submission_limits.clone())
                 .app_data(trusted_proxies.clone())
                 .app_data(webhook_egress.clone())
+                .app_data(session_check.clone())
                 .app_data(group_commit.clone())
                 .app_data(web::FormConfig::default().limit(FORM_LIMIT_BYTES))
                 .app_data(registry.clone())

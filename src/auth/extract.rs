@@ -2,12 +2,13 @@
 //! cannot run for a caller without that standing.
 
 use std::collections::BTreeSet;
-use std::future::{Ready, ready};
 use std::pin::Pin;
 
 use actix_web::{FromRequest, HttpRequest, dev::Payload, http::header, web};
 
+use super::sessions::{self, SessionCheck};
 use super::tokens::JwtKeys;
+use crate::clock::Clock;
 use crate::db::DbPool;
 use crate::domain::{Role, Roles};
 use crate::error::{ApiError, ErrorCode};
@@ -21,7 +22,8 @@ pub struct AuthUser {
 }
 
 impl AuthUser {
-    fn from_request_sync(req: &HttpRequest) -> Result<Self, ApiError> {
+    /// The token's claims, checked for signature and expiry; and the session it belongs to.
+    fn from_token(req: &HttpRequest) -> Result<(Self, String), ApiError> {
         let keys = req
             .app_data::<web::Data<JwtKeys>>()
             .ok_or_else(|| ApiError::unexpected(anyhow::anyhow!("JwtKeys missing from app data")))?;
@@ -30,7 +32,37 @@ impl AuthUser {
         let claims = keys.verify(token.trim())?;
         let roles = Roles::new(claims.roles).map_err(|_| ErrorCode::TokenInvalid)?;
         let member_id = claims.sub.parse().map_err(|_| ErrorCode::TokenInvalid)?;
-        Ok(Self { member_id, committee_id: claims.cid, roles })
+        if claims.sid.is_empty() {
+            return Err(ErrorCode::TokenInvalid.into());
+        }
+        Ok((Self { member_id, committee_id: claims.cid, roles }, claims.sid))
+    }
+
+    /// A valid token of a session still on: signed out, deactivated or changed accounts are
+    /// refused with `session_ended` within [`sessions::CHECK_TTL_SECS`] on every instance.
+    /// Every authenticated API call goes through here (also the load benchmark's).
+    fn extract(req: &HttpRequest) -> Pin<Box<dyn Future<Output = Result<Self, ApiError>>>> {
+        let token = Self::from_token(req);
+        let pool = req.app_data::<web::Data<DbPool>>().cloned();
+        let check = req.app_data::<web::Data<SessionCheck>>().cloned();
+        let clock = Clock::of(req);
+        Box::pin(async move {
+            let (user, sid) = token?;
+            let missing = || ApiError::unexpected(anyhow::anyhow!("pool or session check missing from app data"));
+            let (pool, check, now) = (pool.ok_or_else(missing)?, check.ok_or_else(missing)?, clock?.now_naive());
+            let live = match check.recent(&sid, now) {
+                Some(live) => live,
+                None => {
+                    let (committee_id, member_id, lookup) = (user.committee_id, user.member_id, sid.clone());
+                    let live =
+                        crate::db::run(&pool, move |conn| sessions::is_live(conn, committee_id, member_id, &lookup))
+                            .await?;
+                    check.remember(&sid, member_id, live, now);
+                    live
+                }
+            };
+            if live { Ok(user) } else { Err(ErrorCode::SessionEnded.into()) }
+        })
     }
 
     pub fn require(&self, role: Role) -> Result<(), ApiError> {
@@ -40,10 +72,10 @@ impl AuthUser {
 
 impl FromRequest for AuthUser {
     type Error = ApiError;
-    type Future = Ready<Result<Self, ApiError>>;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(Self::from_request_sync(req))
+        Self::extract(req)
     }
 }
 
@@ -53,13 +85,14 @@ pub struct Admin(pub AuthUser);
 
 impl FromRequest for Admin {
     type Error = ApiError;
-    type Future = Ready<Result<Self, ApiError>>;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(
-            AuthUser::from_request_sync(req)
-                .and_then(|user| if user.roles.is_admin() { Ok(Admin(user)) } else { Err(ApiError::forbidden()) }),
-        )
+        let user = AuthUser::extract(req);
+        Box::pin(async move {
+            let user = user.await?;
+            if user.roles.is_admin() { Ok(Admin(user)) } else { Err(ApiError::forbidden()) }
+        })
     }
 }
 
@@ -106,10 +139,10 @@ impl FromRequest for Coordinator {
     type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let user = AuthUser::from_request_sync(req);
+        let user = AuthUser::extract(req);
         let pool = req.app_data::<web::Data<DbPool>>().cloned();
         Box::pin(async move {
-            let user = user?;
+            let user = user.await?;
             if !user.roles.can_coordinate() {
                 return Err(ApiError::forbidden());
             }

@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 
+use super::sessions::{self, SessionCheck};
 use super::sign_in::authenticate;
 use super::store;
 use super::tokens::{JwtKeys, REFRESH_TOKEN_TTL_DAYS, random_token, sha256_hex};
@@ -73,9 +74,16 @@ async fn login(
     }
     let roles = Roles::parse_list(&account.roles).map_err(|e| ApiError::unexpected(anyhow::anyhow!("{e}")))?;
     let (member_id, committee_id) = (account.id, account.committee_id);
-    let (refresh_token, refresh_expires_at) =
-        db::run(&pool, move |conn| start_refresh_family(conn, committee_id, member_id, now)).await?;
-    token_pair(&keys, member_id, committee_id, &roles, refresh_token, refresh_expires_at)
+    let session = db::run(&pool, move |conn| sessions::start(conn, committee_id, member_id, now)).await?;
+    token_pair(
+        &keys,
+        member_id,
+        committee_id,
+        &roles,
+        &session.family,
+        session.refresh_token,
+        session.refresh_expires_at,
+    )
 }
 
 /// Exchange a refresh token for a new pair. The old refresh token is spent.
@@ -101,15 +109,22 @@ async fn refresh(
     // revocation runs in its own transaction and the outcome is returned, not thrown.
     let outcome = db::transaction(&pool, move |conn| rotate(conn, &presented, now)).await?;
     match outcome {
-        Rotation::Rotated { member_id, committee_id, roles, token, expires_at } => {
-            token_pair(&keys, member_id, committee_id, &roles, token, expires_at)
+        Rotation::Rotated { member_id, committee_id, roles, family, token, expires_at } => {
+            token_pair(&keys, member_id, committee_id, &roles, &family, token, expires_at)
         }
         Rotation::Refused(code) => Err(code.into()),
     }
 }
 
 enum Rotation {
-    Rotated { member_id: i64, committee_id: i64, roles: Roles, token: String, expires_at: chrono::NaiveDateTime },
+    Rotated {
+        member_id: i64,
+        committee_id: i64,
+        roles: Roles,
+        family: String,
+        token: String,
+        expires_at: chrono::NaiveDateTime,
+    },
     Refused(ErrorCode),
 }
 
@@ -149,10 +164,19 @@ fn rotate(conn: &mut DbConnection, presented_hash: &str, now: NaiveDateTime) -> 
         now,
         expires_at,
     )?;
-    Ok(Rotation::Rotated { member_id: account.id, committee_id: account.committee_id, roles, token, expires_at })
+    Ok(Rotation::Rotated {
+        member_id: account.id,
+        committee_id: account.committee_id,
+        roles,
+        family: stored.family,
+        token,
+        expires_at,
+    })
 }
 
-/// End the session the refresh token belongs to (every token of its family).
+/// End the session the refresh token belongs to (every token of its family). Its access
+/// tokens answer 401 `session_ended` from then on: at once on this instance, within
+/// seconds on the others.
 #[utoipa::path(
     tag = "auth",
     request_body = RefreshRequest,
@@ -161,31 +185,24 @@ fn rotate(conn: &mut DbConnection, presented_hash: &str, now: NaiveDateTime) -> 
 #[post("/auth/logout")]
 async fn logout(
     pool: web::Data<DbPool>,
+    check: web::Data<SessionCheck>,
     clock: Clock,
     body: web::Json<RefreshRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let presented = sha256_hex(body.refresh_token.trim());
     let now = clock.now_naive();
-    db::run(&pool, move |conn| {
-        if let Some(stored) = store::refresh_token_by_hash(conn, &presented)? {
+    let family = db::run(&pool, move |conn| {
+        let stored = store::refresh_token_by_hash(conn, &presented)?;
+        if let Some(stored) = &stored {
             store::revoke_family(conn, &stored.family, now)?;
         }
-        Ok(())
+        Ok(stored.map(|s| s.family))
     })
     .await?;
+    if let Some(family) = family {
+        check.forget(&family);
+    }
     Ok(HttpResponse::NoContent().finish())
-}
-
-fn start_refresh_family(
-    conn: &mut DbConnection,
-    committee_id: i64,
-    member_id: i64,
-    now: NaiveDateTime,
-) -> Result<(String, chrono::NaiveDateTime), ApiError> {
-    let token = random_token();
-    let expires_at = now + Duration::days(REFRESH_TOKEN_TTL_DAYS);
-    store::insert_refresh_token(conn, committee_id, member_id, &random_token(), &sha256_hex(&token), now, expires_at)?;
-    Ok((token, expires_at))
 }
 
 fn token_pair(
@@ -193,11 +210,12 @@ fn token_pair(
     member_id: i64,
     committee_id: i64,
     roles: &Roles,
+    sid: &str,
     refresh_token: String,
     refresh_expires_at: chrono::NaiveDateTime,
 ) -> Result<web::Json<TokenPair>, ApiError> {
     let roles: Vec<Role> = roles.iter().collect();
-    let (access_token, expires_in) = keys.issue(member_id, committee_id, roles.clone())?;
+    let (access_token, expires_in) = keys.issue(member_id, committee_id, roles.clone(), sid)?;
     Ok(web::Json(TokenPair {
         access_token,
         token_type: "Bearer",

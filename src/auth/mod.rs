@@ -4,6 +4,7 @@
 mod extract;
 mod handlers;
 pub mod password;
+pub mod sessions;
 mod sign_in;
 pub(crate) mod store;
 mod throttle;
@@ -11,5 +12,6 @@ pub mod tokens;
 
 pub use extract::{Admin, AuthUser, Coordinator, VenueScope, load_scope};
 pub use handlers::routes;
+pub use sessions::{CredentialChange, SessionCheck};
 pub use sign_in::authenticate;
 pub use tokens::JwtKeys;

@@ -21,6 +21,10 @@ pub struct AccessClaims {
     /// Committee id: every query of the request is scoped by it.
     pub cid: i64,
     pub roles: Vec<Role>,
+    /// The session (refresh-token family) the token belongs to: revoking it stops the token
+    /// within seconds (see `auth::sessions`). Tokens without one are refused.
+    #[serde(default)]
+    pub sid: String,
     pub iat: i64,
     pub exp: i64,
 }
@@ -56,12 +60,20 @@ impl JwtKeys {
         }
     }
 
-    pub fn issue(&self, member_id: i64, committee_id: i64, roles: Vec<Role>) -> Result<(String, i64), ApiError> {
+    /// An access token of the session `sid` (see [`crate::auth::sessions::start`]).
+    pub fn issue(
+        &self,
+        member_id: i64,
+        committee_id: i64,
+        roles: Vec<Role>,
+        sid: &str,
+    ) -> Result<(String, i64), ApiError> {
         let now = self.clock.now().timestamp();
         let claims = AccessClaims {
             sub: member_id.to_string(),
             cid: committee_id,
             roles,
+            sid: sid.to_owned(),
             iat: now,
             exp: now + ACCESS_TOKEN_TTL_SECS,
         };

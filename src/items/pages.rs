@@ -78,7 +78,7 @@ fn error_page(e: &ApiError) -> Result<HttpResponse, ApiError> {
     }
     let title = match e.code {
         ErrorCode::NotFound => "没有找到",
-        ErrorCode::SubmissionThrottled => "请稍后再试",
+        ErrorCode::SubmissionThrottled | ErrorCode::LookupThrottled => "请稍后再试",
         _ => "未能完成",
     };
     let mut response = html_with(e.code.status(), &MessagePage { title, message: e.code.message_zh().to_owned() })?;
@@ -291,19 +291,25 @@ struct TrackQuery {
 #[utoipa::path(
     tag = "public",
     params(("code" = String, Path, description = "The tracking code")),
-    responses((status = 200, content_type = "text/html", body = String), (status = 404, content_type = "text/html", body = String))
+    responses(
+        (status = 200, content_type = "text/html", body = String),
+        (status = 404, content_type = "text/html", body = String),
+        (status = 429, description = "Too many unknown codes from this address (a page, with Retry-After)", content_type = "text/html", body = String),
+    )
 )]
 #[get("/r/t/{code}")]
 async fn tracking_page(
     clock: Clock,
+    req: HttpRequest,
     pool: web::Data<DbPool>,
     code: web::Path<String>,
     query: web::Query<TrackQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let code = code.into_inner();
     let lookup = code.clone();
+    let address = crate::client_address::client_address(&req);
     let found = db::run(&pool, move |conn| {
-        let item = public::find_public(conn, &lookup)?;
+        let item = public::lookup_public(conn, &lookup, &address, clock.now_naive())?;
         let tz = CommitteeRules::load(conn, item.committee_id)?.tz;
         Ok((public::public_view(conn, item, clock.now_naive())?, tz))
     })
@@ -333,11 +339,16 @@ pub struct RateForm {
     tag = "public",
     params(("code" = String, Path)),
     request_body(content = RateForm, content_type = "application/x-www-form-urlencoded"),
-    responses((status = 303, description = "Back to the tracking page"))
+    responses(
+        (status = 303, description = "Back to the tracking page"),
+        (status = 404, description = "No item with that code (a page)", content_type = "text/html", body = String),
+        (status = 429, description = "Too many unknown codes from this address (a page, with Retry-After)", content_type = "text/html", body = String),
+    )
 )]
 #[post("/r/t/{code}/rate")]
 async fn rate_form_post(
     clock: Clock,
+    req: HttpRequest,
     pool: web::Data<DbPool>,
     code: web::Path<String>,
     form: Form<RateForm>,
@@ -345,11 +356,16 @@ async fn rate_form_post(
     let code = code.into_inner();
     let satisfaction = form.satisfaction;
     let lookup = code.clone();
-    let done = db::transaction(&pool, move |conn| {
-        let item = public::find_public(conn, &lookup)?;
-        workflow::rate(conn, &item, satisfaction, clock.now_naive())
-    })
-    .await;
+    let done = match public::guard_lookup(&pool, &req, &code, clock.now_naive()).await {
+        Ok(()) => {
+            db::transaction(&pool, move |conn| {
+                let item = public::find_public(conn, &lookup)?;
+                workflow::rate(conn, &item, satisfaction, clock.now_naive())
+            })
+            .await
+        }
+        Err(e) => Err(e),
+    };
     back_to_tracking(&code, done.map(|_| "rated"))
 }
 
@@ -364,11 +380,16 @@ pub struct ReopenForm {
     tag = "public",
     params(("code" = String, Path)),
     request_body(content = ReopenForm, content_type = "application/x-www-form-urlencoded"),
-    responses((status = 303, description = "Back to the tracking page"))
+    responses(
+        (status = 303, description = "Back to the tracking page"),
+        (status = 404, description = "No item with that code (a page)", content_type = "text/html", body = String),
+        (status = 429, description = "Too many unknown codes from this address (a page, with Retry-After)", content_type = "text/html", body = String),
+    )
 )]
 #[post("/r/t/{code}/reopen")]
 async fn reopen_form_post(
     clock: Clock,
+    req: HttpRequest,
     pool: web::Data<DbPool>,
     code: web::Path<String>,
     form: Form<ReopenForm>,
@@ -376,7 +397,11 @@ async fn reopen_form_post(
     let code = code.into_inner();
     let lookup = code.clone();
     let reason = form.into_inner().reason;
-    let done = match public::checked_reason(Some(&reason)) {
+    let checked = match public::checked_reason(Some(&reason)) {
+        Ok(reason) => public::guard_lookup(&pool, &req, &code, clock.now_naive()).await.map(|()| reason),
+        Err(e) => Err(e),
+    };
+    let done = match checked {
         Ok(reason) => {
             db::transaction(&pool, move |conn| {
                 public::reopen_by_resident(conn, &lookup, reason.as_deref(), clock.now_naive())
@@ -392,7 +417,9 @@ async fn reopen_form_post(
 fn back_to_tracking(code: &str, outcome: Result<&str, ApiError>) -> Result<HttpResponse, ApiError> {
     match outcome {
         Ok(msg) => Ok(see_other(format!("/r/t/{}?msg={msg}", segment(code)))),
-        Err(e) if e.code == ErrorCode::NotFound || e.code == ErrorCode::InternalError => error_page(&e),
+        Err(e) if matches!(e.code, ErrorCode::NotFound | ErrorCode::LookupThrottled | ErrorCode::InternalError) => {
+            error_page(&e)
+        }
         Err(e) => Ok(see_other(format!("/r/t/{}?msg={}", segment(code), e.code.as_str()))),
     }
 }

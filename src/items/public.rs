@@ -19,6 +19,7 @@ use crate::db::{self, DbConnection, DbPool};
 use crate::domain::{ItemKind, ItemState, PersonName, Phone, Satisfaction, TrackingCode};
 use crate::error::{ApiError, ErrorCode, FieldChecks, Problem};
 use crate::schema::{handling_units, referrals, submission_hits, venues};
+use crate::throttle;
 
 pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(submit_item)
@@ -218,6 +219,44 @@ pub fn find_public(conn: &mut DbConnection, raw_code: &str) -> Result<ItemRow, A
     store::find_by_tracking_code(conn, &code)
 }
 
+/// Unknown tracking codes one client address may look up per [`LOOKUP_WINDOW_MINUTES`]: a
+/// resident mistypes a few; a guesser needs billions (30⁸ codes).
+pub const MAX_FAILED_LOOKUPS_PER_ADDRESS: i64 = 20;
+pub const LOOKUP_WINDOW_MINUTES: i64 = 15;
+
+/// [`find_public`] for a code that came from a client at `address` (every route of the
+/// residents that takes a code goes through here first). The lookup is counted before it
+/// runs and given back when the code exists, so only failed lookups use up the address's
+/// allowance; past it every lookup is refused with `lookup_throttled` (and Retry-After), a
+/// code that exists too, so a guess that hits cannot be told apart.
+pub fn lookup_public(
+    conn: &mut DbConnection,
+    raw_code: &str,
+    address: &str,
+    now: NaiveDateTime,
+) -> Result<ItemRow, ApiError> {
+    let key = throttle::Key::new("lookup-address", address);
+    let count = throttle::hit(conn, &key, Duration::minutes(LOOKUP_WINDOW_MINUTES), now)?;
+    if count.exceeds(MAX_FAILED_LOOKUPS_PER_ADDRESS) {
+        return Err(count.refusal(ErrorCode::LookupThrottled, now));
+    }
+    let item = find_public(conn, raw_code)?;
+    throttle::refund(conn, &key)?;
+    Ok(item)
+}
+
+/// [`lookup_public`] on its own, before a route's transaction (whose rollback would
+/// otherwise take the count back with it).
+pub async fn guard_lookup(
+    pool: &web::Data<DbPool>,
+    req: &HttpRequest,
+    code: &str,
+    now: NaiveDateTime,
+) -> Result<(), ApiError> {
+    let (address, code) = (crate::client_address::client_address(req), code.to_owned());
+    db::run(pool, move |conn| lookup_public(conn, &code, &address, now).map(drop)).await
+}
+
 /// The resident's view of their item.
 pub fn public_view(conn: &mut DbConnection, item: ItemRow, now: NaiveDateTime) -> Result<PublicItemView, ApiError> {
     let venue_name: String = venues::table.find(item.venue_id).select(venues::name).first(conn)?;
@@ -271,13 +310,23 @@ async fn submit_item(
 #[utoipa::path(
     tag = "public",
     params(("tracking_code" = String, Path)),
-    responses((status = 200, body = PublicItemView), (status = 404, body = Problem, content_type = "application/problem+json"))
+    responses(
+        (status = 200, body = PublicItemView),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "`lookup_throttled`: too many unknown codes from this address, with Retry-After", body = Problem, content_type = "application/problem+json"),
+    )
 )]
 #[get("/public/items/{tracking_code}")]
-async fn track_item(clock: Clock, pool: web::Data<DbPool>, code: web::Path<String>) -> Result<HttpResponse, ApiError> {
+async fn track_item(
+    clock: Clock,
+    req: HttpRequest,
+    pool: web::Data<DbPool>,
+    code: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
     let code = code.into_inner();
+    let address = crate::client_address::client_address(&req);
     let view = db::run(&pool, move |conn| {
-        let item = find_public(conn, &code)?;
+        let item = lookup_public(conn, &code, &address, clock.now_naive())?;
         public_view(conn, item, clock.now_naive())
     })
     .await?;
@@ -295,16 +344,22 @@ pub struct RatingInput {
     tag = "public",
     params(("tracking_code" = String, Path)),
     request_body = RatingInput,
-    responses((status = 200, body = PublicItemView), (status = 409, body = Problem, content_type = "application/problem+json"))
+    responses(
+        (status = 200, body = PublicItemView),
+        (status = 409, body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "`lookup_throttled`", body = Problem, content_type = "application/problem+json"),
+    )
 )]
 #[post("/public/items/{tracking_code}/rating")]
 async fn rate_item(
     clock: Clock,
+    req: HttpRequest,
     pool: web::Data<DbPool>,
     code: web::Path<String>,
     body: web::Json<RatingInput>,
 ) -> Result<web::Json<PublicItemView>, ApiError> {
     let code = code.into_inner();
+    guard_lookup(&pool, &req, &code, clock.now_naive()).await?;
     let satisfaction = body.satisfaction;
     let view = db::transaction(&pool, move |conn| {
         let item = find_public(conn, &code)?;
@@ -332,17 +387,20 @@ pub struct ResidentReopen {
     responses(
         (status = 200, body = PublicItemView),
         (status = 409, description = "`invalid_transition`, `reopen_limit_reached` or `reopen_window_closed`", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "`lookup_throttled`", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/public/items/{tracking_code}/reopen")]
 async fn resident_reopen(
     clock: Clock,
+    req: HttpRequest,
     pool: web::Data<DbPool>,
     code: web::Path<String>,
     body: web::Json<ResidentReopen>,
 ) -> Result<web::Json<PublicItemView>, ApiError> {
     let code = code.into_inner();
     let reason = checked_reason(body.into_inner().reason.as_deref())?;
+    guard_lookup(&pool, &req, &code, clock.now_naive()).await?;
     let view =
         db::transaction(&pool, move |conn| reopen_by_resident(conn, &code, reason.as_deref(), clock.now_naive()))
             .await?;

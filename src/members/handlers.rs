@@ -8,7 +8,8 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use super::import;
 use super::store::{self, MemberQuery, NewMember};
 use super::views::{MemberView, views};
-use crate::auth::{Admin, AuthUser, Coordinator, VenueScope, password};
+use super::workflow::{self, MemberChanges};
+use crate::auth::{Admin, AuthUser, Coordinator, SessionCheck, VenueScope, password};
 use crate::clock::Clock;
 use crate::db::{self, DbConnection, DbPool};
 use crate::domain::{Password, PersonName, Phone, Role, Roles, Sector};
@@ -331,7 +332,8 @@ pub struct UpdateMember {
     pub active: Option<bool>,
     pub roles: Option<Vec<Role>>,
     pub coordinator_venue_ids: Option<Vec<i64>>,
-    /// Sets a new password and signs the account out everywhere.
+    /// Sets a new password. A new password, `active: false` or other `roles` end every
+    /// session of the account (app, console, member pages): it signs in again.
     pub password: Option<String>,
 }
 
@@ -353,12 +355,10 @@ async fn update_member(
     clock: Clock,
     Admin(admin): Admin,
     pool: web::Data<DbPool>,
+    sessions: web::Data<SessionCheck>,
     id: web::Path<i64>,
     body: web::Json<UpdateMember>,
 ) -> Result<web::Json<MemberView>, ApiError> {
-    use crate::schema::{members, refresh_tokens};
-    use diesel::prelude::*;
-
     let body = body.into_inner();
     let mut checks = FieldChecks::new();
     let name = body.name.as_deref().and_then(|n| checks.check("name", PersonName::parse(n)));
@@ -370,62 +370,32 @@ async fn update_member(
     let password_hash = password.as_ref().map(password::hash).transpose().map_err(ApiError::unexpected)?;
 
     let (id, committee_id) = (id.into_inner(), admin.committee_id);
-    let view = db::transaction(&pool, move |conn| {
-        store::find(conn, committee_id, id)?;
-        check_venue_refs(
-            conn,
-            committee_id,
-            body.home_venue_id.flatten(),
-            body.coordinator_venue_ids.as_deref().unwrap_or_default(),
-        )?;
-        let target = members::table.filter(members::committee_id.eq(committee_id).and(members::id.eq(id)));
+    let changes = MemberChanges {
+        name: name.map(PersonName::into_inner),
+        phone: phone.map(|p| p.as_str().to_owned()),
+        sector: sector.map(|s| s.map(Sector::into_inner)),
+        home_venue_id: body.home_venue_id,
+        standing_committee: body.standing_committee,
+        active: body.active,
+        roles,
+        coordinator_venue_ids: body.coordinator_venue_ids,
+        password_hash,
+    };
+    let (view, ended) = db::transaction(&pool, move |conn| {
+        let current = store::find(conn, committee_id, id)?;
+        let home = changes.home_venue_id.flatten();
+        check_venue_refs(conn, committee_id, home, changes.coordinator_venue_ids.as_deref().unwrap_or_default())?;
         let now = clock.now_naive();
-        diesel::update(target).set(members::updated_at.eq(now)).execute(conn)?;
-        if let Some(name) = name {
-            diesel::update(target).set(members::name.eq(name.into_inner())).execute(conn)?;
-        }
-        if let Some(phone) = phone {
-            diesel::update(target)
-                .set(members::phone.eq(phone.as_str()))
-                .execute(conn)
-                .map_err(|e| crate::error::conflict_on_unique(e, ErrorCode::PhoneTaken))?;
-        }
-        if let Some(sector) = sector {
-            diesel::update(target).set(members::sector.eq(sector.map(Sector::into_inner))).execute(conn)?;
-        }
-        if let Some(home) = body.home_venue_id {
-            diesel::update(target).set(members::home_venue_id.eq(home)).execute(conn)?;
-        }
-        if let Some(standing) = body.standing_committee {
-            diesel::update(target).set(members::standing_committee.eq(standing)).execute(conn)?;
-        }
-        if let Some(active) = body.active {
-            diesel::update(target).set(members::active.eq(active)).execute(conn)?;
-        }
-        if let Some(roles) = roles {
-            diesel::update(target).set(members::roles.eq(roles.to_storage())).execute(conn)?;
-        }
-        if let Some(venues) = &body.coordinator_venue_ids {
-            store::set_coordinator_venues(conn, committee_id, id, venues)?;
-        }
-        let ends_sessions = password_hash.is_some() || body.active == Some(false);
-        if let Some(hash) = password_hash {
-            diesel::update(target).set(members::password_hash.eq(hash)).execute(conn)?;
-        }
-        if ends_sessions {
-            diesel::update(
-                refresh_tokens::table
-                    .filter(refresh_tokens::member_id.eq(id))
-                    .filter(refresh_tokens::revoked_at.is_null()),
-            )
-            .set(refresh_tokens::revoked_at.eq(now))
-            .execute(conn)?;
-        }
+        let ended = workflow::update(conn, &current, changes, now)?;
         crate::audit::record(conn, committee_id, Some(admin.member_id), "member.updated", "member", Some(id), "", now)?;
         let row = store::find(conn, committee_id, id)?;
-        Ok(views(conn, committee_id, vec![row])?.remove(0))
+        Ok((views(conn, committee_id, vec![row])?.remove(0), ended))
     })
     .await?;
+    if ended {
+        // Here at once; other instances within `auth::sessions::CHECK_TTL_SECS`.
+        sessions.forget_member(id);
+    }
     Ok(web::Json(view))
 }
 

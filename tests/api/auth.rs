@@ -109,10 +109,17 @@ async fn expired_tampered_and_missing_tokens_are_401() {
     let app = spawn_app().await;
     let c = app.committee("alpha", "38").await;
     let now = chrono::Utc::now().timestamp();
-    let claims = |exp: i64| json!({ "sub": c.admin_id.to_string(), "cid": c.id, "roles": ["admin"], "iat": now - 3600, "exp": exp });
+    let sid = session_of(&app.token(&c.admin_phone).await);
+    let claims = |exp: i64| json!({ "sub": c.admin_id.to_string(), "cid": c.id, "roles": ["admin"], "sid": sid, "iat": now - 3600, "exp": exp });
 
-    // Sanity: a well-formed token signed with the server's secret works.
+    // Sanity: a well-formed token of a live session signed with the server's secret works…
     assert_eq!(app.get("/api/v1/me", &sign(claims(now + 600), TEST_JWT_SECRET)).await.status(), 200);
+    // …and without a session it does not.
+    let sessionless =
+        json!({ "sub": c.admin_id.to_string(), "cid": c.id, "roles": ["admin"], "iat": now, "exp": now + 600 });
+    problem(app.get("/api/v1/me", &sign(sessionless, TEST_JWT_SECRET)).await, 401, "token_invalid").await;
+    let unknown = json!({ "sub": c.admin_id.to_string(), "cid": c.id, "roles": ["admin"], "sid": "made-up", "iat": now, "exp": now + 600 });
+    problem(app.get("/api/v1/me", &sign(unknown, TEST_JWT_SECRET)).await, 401, "session_ended").await;
 
     problem(app.get("/api/v1/me", &sign(claims(now - 600), TEST_JWT_SECRET)).await, 401, "token_expired").await;
     problem(
@@ -135,6 +142,15 @@ async fn expired_tampered_and_missing_tokens_are_401() {
     problem(app.get("/api/v1/me", &unsigned).await, 401, "token_invalid").await;
 
     problem(app.request(Method::GET, "/api/v1/me", None, None).await, 401, "unauthenticated").await;
+}
+
+/// The session an access token belongs to (its `sid` claim).
+fn session_of(access_token: &str) -> String {
+    use base64::Engine;
+    let payload = access_token.split('.').nth(1).unwrap();
+    let claims: Value =
+        serde_json::from_slice(&base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap();
+    claims["sid"].as_str().unwrap().to_owned()
 }
 
 fn base64_url(v: &Value) -> String {
@@ -239,4 +255,78 @@ async fn rotating_the_jwt_secret_keeps_everyone_signed_in() {
     let rotated = instance_with_secrets(&app, new_secret, None).await;
     assert_eq!(me(rotated.clone(), new_access).await.status(), 200);
     problem(me(rotated, old_access).await, 401, "token_invalid").await;
+}
+
+/// An instance on the same database behind a proxy at 127.0.0.1, so each request can come
+/// from the address its `X-Forwarded-For` names; returns its base URL.
+async fn behind_proxy(app: &TestApp) -> String {
+    let mut settings =
+        crate::helpers::test_settings_with(&app.db.url, &[("ZHIBAN_TRUSTED_PROXIES", Some("127.0.0.1"))]);
+    settings.clock = app.clock.clone();
+    crate::helpers::serve(settings).await
+}
+
+async fn login_from(app: &TestApp, base: &str, address: &str, phone: &str, password: &str) -> reqwest::Response {
+    app.client
+        .post(format!("{base}/api/v1/auth/login"))
+        .header("x-forwarded-for", address)
+        .json(&json!({ "phone": phone, "password": password }))
+        .send()
+        .await
+        .unwrap()
+}
+
+/// (401s, 429s) of `n` parallel wrong passwords, the i-th for `phone(i)`.
+async fn parallel_failures(app: &TestApp, n: u32, phone: impl Fn(u32) -> String) -> (usize, usize) {
+    let attempts = (0..n).map(|i| {
+        let (client, url, phone) = (app.client.clone(), app.url("/api/v1/auth/login"), phone(i));
+        tokio::spawn(async move {
+            let body = json!({ "phone": phone, "password": "wrong-password" });
+            client.post(url).json(&body).send().await.unwrap().status().as_u16()
+        })
+    });
+    let statuses: Vec<u16> = futures_util::future::join_all(attempts).await.into_iter().map(Result::unwrap).collect();
+    let count = |s: u16| statuses.iter().filter(|&&x| x == s).count();
+    assert_eq!(count(401) + count(429), n as usize, "only 401 and 429: {statuses:?}");
+    (count(401), count(429))
+}
+
+#[tokio::test]
+async fn parallel_wrong_passwords_get_exactly_the_limit_of_evaluations() {
+    let app = spawn_app().await;
+    let c = app.committee("alpha", "38").await;
+    // 40 at once for one phone: 5 are evaluated, the others refused unseen.
+    assert_eq!(parallel_failures(&app, 40, |_| c.admin_phone.clone()).await, (5, 35));
+    // 40 at once over 40 phones of a fresh committee from one address: the address's 20,
+    // less the 5 it already spent above.
+    let d = app.committee("beta", "39").await;
+    assert_eq!(parallel_failures(&app, 40, |i| d.phone(i)).await, (15, 25));
+}
+
+#[tokio::test]
+async fn failures_elsewhere_cannot_lock_a_member_out() {
+    let app = spawn_app().await;
+    let c = app.committee("alpha", "38").await;
+    let proxy = behind_proxy(&app).await;
+    let phone = &c.admin_phone;
+    for i in 0..8 {
+        let res = login_from(&app, &proxy, "203.0.113.9", phone, "wrong-password").await;
+        assert_eq!(res.status(), if i < 5 { 401 } else { 429 }, "attempt {i} of the attacker");
+    }
+    // The attacker's address is locked out of this phone; the member at theirs is not.
+    assert_eq!(login_from(&app, &proxy, "198.51.100.7", phone, PASSWORD).await.status(), 200);
+
+    // A guessing run from many addresses: past 50 evaluated failures the phone is under
+    // attack and each address gets 2 attempts instead of 5. Slowed, never locked: the member
+    // still signs in from a fresh address.
+    for n in 1..=10 {
+        for _ in 0..5 {
+            login_from(&app, &proxy, &format!("192.0.2.{n}"), phone, "wrong-password").await;
+        }
+    }
+    let slowed = "192.0.2.200";
+    for expected in [401, 401, 429] {
+        assert_eq!(login_from(&app, &proxy, slowed, phone, "wrong-password").await.status(), expected);
+    }
+    assert_eq!(login_from(&app, &proxy, "198.51.100.8", phone, PASSWORD).await.status(), 200);
 }

@@ -498,3 +498,40 @@ async fn every_route_answers_every_caller_as_the_matrix_says() {
     }
     assert!(wrong.is_empty(), "{} operation(s) answer otherwise:\n{}", wrong.len(), wrong.join("\n"));
 }
+
+/// An account whose sessions were ended (issue 17): the demoted coordinator's and the
+/// deactivated member's old access tokens open nothing that needs a token. Every operation of
+/// the matrix that answers the anonymous caller 401 for want of a token (not of a secret in
+/// the path, such as a display's device token) answers them 401 too.
+#[tokio::test]
+async fn ended_sessions_open_no_route_of_the_matrix() {
+    let app = spawn_app().await;
+    let f = fixture(&app).await;
+    let admin = f.tokens[5].clone().unwrap();
+    let (member, coordinator) = (f.tokens[2].clone().unwrap(), f.tokens[4].clone().unwrap());
+    let coordinator_id = app.get("/api/v1/me", &coordinator).await.json::<Value>().await.unwrap()["id"].clone();
+    let demote = app.patch(&format!("/api/v1/members/{coordinator_id}"), &admin, json!({ "roles": ["member"] })).await;
+    assert_eq!(demote.status(), 200);
+    let member_path = format!("/api/v1/members/{}", f.vars["member"]);
+    assert_eq!(app.patch(&member_path, &admin, json!({ "active": false })).await.status(), 200);
+
+    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let mut wrong = Vec::new();
+    let needs_a_token =
+        |row: &&(_, _, &str, _, &str)| row.4.starts_with('U') && !SECRETS.iter().any(|s| row.2.contains(s));
+    for (method, documented_path, path, body, expected) in matrix().iter().filter(needs_a_token) {
+        for (who, token) in [("demoted coordinator", &coordinator), ("deactivated member", &member)] {
+            let mut req = client.request(method.parse().unwrap(), app.url(&fill(path, &f.vars, false)));
+            req = match body {
+                Body::None => req,
+                Body::Json(v) => req.json(&fill_json(v, &f.vars)),
+                Body::Form(fields) => req.form(fields),
+            };
+            let status = req.bearer_auth(token).send().await.unwrap().status().as_u16();
+            if status != 401 {
+                wrong.push(format!("{method} {documented_path} as the {who}: {status} (row {expected})"));
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "{} call(s) let an ended session through:\n{}", wrong.len(), wrong.join("\n"));
+}

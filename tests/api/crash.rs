@@ -63,7 +63,13 @@ async fn acknowledged_writes_survive_sigkill() {
             .member(&admin, json!({ "name": format!("委员{n}"), "phone": c.phone(n), "home_venue_id": venue }))
             .await;
         let assignment = duty(&app, c.id, venue, member, -5, 120).await;
-        let token = keys.issue(member, c.id, vec![zhiban::domain::Role::Member]).unwrap().0;
+        let (pool, cid, now) = (app.pool.clone(), c.id, app.clock.now_naive());
+        let session = tokio::task::spawn_blocking(move || {
+            zhiban::auth::sessions::start(&mut pool.get().unwrap(), cid, member, now).unwrap()
+        })
+        .await
+        .unwrap();
+        let token = keys.issue(member, c.id, vec![zhiban::domain::Role::Member], &session.family).unwrap().0;
         scanners.push((assignment, token));
     }
     let pool = app.pool.clone();
