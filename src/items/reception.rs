@@ -7,7 +7,7 @@ use chrono::{Duration, NaiveDateTime};
 use diesel::prelude::*;
 
 use super::store::{self, Actor, Event, ItemRow};
-use super::workflow::{MAX_BODY_CHARS, MAX_NOTE_CHARS, MAX_TOPIC_CHARS, reply, take, text};
+use super::workflow::{MAX_BODY_CHARS, MAX_NOTE_CHARS, MAX_TOPIC_CHARS, reply, take};
 use crate::auth::{AuthUser, load_scope};
 use crate::db::DbConnection;
 use crate::domain::{ItemKind, ItemState, PersonName, Phone};
