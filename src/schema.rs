@@ -318,6 +318,11 @@ diesel::table! {
         checked_out_at -> Nullable<Timestamp>,
         manual_reason -> Nullable<Text>,
         recorded_by -> Nullable<BigInt>,
+        review -> Nullable<Text>,
+        reviewed_by -> Nullable<BigInt>,
+        reviewed_at -> Nullable<Timestamp>,
+        review_note -> Nullable<Text>,
+        code_step -> Nullable<BigInt>,
     }
 }
 

@@ -64,7 +64,7 @@ pub use channel::{
     DingTalk, DingTalkInput, DingTalkView, NoticeRoutes, QuietHours, Route, Sms, SmsInput, SmsTemplate, SmsView, Wecom,
     WecomInput, WecomView,
 };
-pub use checkin::{Assurance, CheckinMethod};
+pub use checkin::{Assurance, CheckinMethod, CheckinReview};
 pub use committee::{CommitteeSettings, RankingWeights, Timezone};
 pub use item::{
     DeadlineStatus, Difficulty, ITEM_TOPICS, Importance, ItemAction, ItemKind, ItemSource, ItemState, Resolution,
