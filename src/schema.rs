@@ -467,6 +467,15 @@ diesel::table! {
 }
 
 diesel::joinable!(venues -> committees (committee_id));
+diesel::table! {
+    /// Written when `zhiban demo` creates its county: the one database demo may serve.
+    demo_database (id) {
+        id -> Integer,
+        committee_id -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(checkins -> assignments (assignment_id));
 diesel::joinable!(checkins -> members (member_id));
 diesel::joinable!(members -> committees (committee_id));
@@ -522,4 +531,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     member_notices,
     notice_channels,
     channel_send_slots,
+    demo_database,
 );

@@ -1,3 +1,4 @@
+DROP TABLE demo_database;
 DROP INDEX checkins_code_step;
 DROP INDEX checkins_review;
 ALTER TABLE checkins DROP COLUMN code_step;

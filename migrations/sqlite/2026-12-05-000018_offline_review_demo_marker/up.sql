@@ -15,3 +15,11 @@ ALTER TABLE checkins ADD COLUMN code_step BIGINT;
 CREATE INDEX checkins_review ON checkins (committee_id, review);
 CREATE INDEX checkins_code_step ON checkins (venue_id, code_step);
 
+-- Finding 12: `zhiban demo` runs with the published JWT secret, so it may only serve a
+-- database it created itself. This row is written when demo creates its county; without
+-- it (or with any other committee present) demo refuses to start.
+CREATE TABLE demo_database (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    committee_id INTEGER NOT NULL REFERENCES committees(id),
+    created_at TIMESTAMP NOT NULL
+);
