@@ -120,6 +120,9 @@ async fn demo(settings: Settings) -> anyhow::Result<()> {
         let pool = db::connect(&location, 1)?;
         let mut conn = pool.get()?;
         db::run_migrations(&mut conn).map_err(|e| anyhow::anyhow!("migrations failed: {e}"))?;
+        if crate::demo::demo_committee(&mut conn)? == crate::demo::DemoDatabase::NotTheDemos {
+            anyhow::bail!("zhiban demo refuses {}: {}", location.redacted(), crate::demo::NOT_A_DEMO_DATABASE);
+        }
         crate::demo::ensure(&mut conn, now).map_err(|e| anyhow::anyhow!("demo county: {e}"))
     })
     .await??;

@@ -70,6 +70,7 @@ error_codes! {
     ItemTaken = "item_taken", CONFLICT, "Another member on duty has taken this item", "该事项已由其他值班委员接手";
     ReopenLimitReached = "reopen_limit_reached", CONFLICT, "A resident can reopen an item once", "每个事项只能申请重新办理一次";
     ReopenWindowClosed = "reopen_window_closed", CONFLICT, "The time to reopen this item has passed", "已超过可申请重新办理的期限";
+    CloseNeedsCoordinator = "close_needs_coordinator", FORBIDDEN, "Members close only a consultation they answered or a tier 1 item; a coordinator closes this one", "此事项需由联络员办结：委员只能办结本人已答复的咨询或一级（即办）事项";
     NotOnDuty = "not_on_duty", FORBIDDEN, "Only members on duty for this item may do that", "您不是该事项的值班委员";
     SubmissionRejected = "submission_rejected", BAD_REQUEST, "The submission was not accepted", "提交未被受理，请刷新页面后重试";
     SubmissionThrottled = "submission_throttled", TOO_MANY_REQUESTS, "Too many submissions; try again later", "提交过于频繁，请稍后再试";

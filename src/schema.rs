@@ -318,6 +318,11 @@ diesel::table! {
         checked_out_at -> Nullable<Timestamp>,
         manual_reason -> Nullable<Text>,
         recorded_by -> Nullable<BigInt>,
+        review -> Nullable<Text>,
+        reviewed_by -> Nullable<BigInt>,
+        reviewed_at -> Nullable<Timestamp>,
+        review_note -> Nullable<Text>,
+        code_step -> Nullable<BigInt>,
     }
 }
 
@@ -462,6 +467,15 @@ diesel::table! {
 }
 
 diesel::joinable!(venues -> committees (committee_id));
+diesel::table! {
+    /// Written when `zhiban demo` creates its county: the one database demo may serve.
+    demo_database (id) {
+        id -> Integer,
+        committee_id -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(checkins -> assignments (assignment_id));
 diesel::joinable!(checkins -> members (member_id));
 diesel::joinable!(members -> committees (committee_id));
@@ -517,4 +531,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     member_notices,
     notice_channels,
     channel_send_slots,
+    demo_database,
 );

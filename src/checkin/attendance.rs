@@ -9,6 +9,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::db::DbConnection;
+use crate::domain::CheckinReview;
 use crate::error::ApiError;
 use crate::schema::{assignments, checkins, leave_requests, members, rosters, shifts, swap_requests};
 
@@ -36,7 +37,11 @@ pub struct AttendanceRow {
     pub venue_id: i64,
     pub date: NaiveDate,
     pub status: AttendanceStatus,
+    /// The check-in the status rests on; a refused one does not count and is not named.
     pub checkin_id: Option<i64>,
+    /// `present`, `late` or `checked_in` rests on a check-in uploaded offline that no
+    /// coordinator has confirmed yet (`GET /api/v1/checkins/unconfirmed`).
+    pub unconfirmed: bool,
 }
 
 type Row = (i64, i64, String, i64, i64, NaiveDate, NaiveDateTime, NaiveDateTime, Option<NaiveDateTime>);
@@ -68,14 +73,18 @@ pub fn compute(
         ))
         .load(conn)?;
     let ids: Vec<i64> = rows.iter().map(|r| r.0).collect();
-    let mut checked: BTreeMap<i64, (i64, bool)> = BTreeMap::new();
+    // assignment → (check-in, late, awaiting review); refused check-ins do not count.
+    let mut checked: BTreeMap<i64, (i64, bool, bool)> = BTreeMap::new();
     let mut swapped: BTreeSet<i64> = BTreeSet::new();
     for chunk in ids.chunks(500) {
-        let found: Vec<(i64, i64, bool)> = checkins::table
+        let found: Vec<(i64, i64, bool, Option<CheckinReview>)> = checkins::table
             .filter(checkins::assignment_id.eq_any(chunk))
-            .select((checkins::assignment_id, checkins::id, checkins::late))
+            .filter(super::scan::counts())
+            .select((checkins::assignment_id, checkins::id, checkins::late, checkins::review))
             .load(conn)?;
-        checked.extend(found.into_iter().map(|(a, id, late)| (a, (id, late))));
+        checked.extend(
+            found.into_iter().map(|(a, id, late, review)| (a, (id, late, review == Some(CheckinReview::Pending)))),
+        );
         let s: Vec<i64> = swap_requests::table
             .filter(swap_requests::assignment_id.eq_any(chunk))
             .filter(swap_requests::status.eq("approved"))
@@ -99,7 +108,7 @@ pub fn compute(
             // Taken off for leave or a swap: excused; otherwise it is simply no longer their duty.
             (Some(_), _) if excused => AttendanceStatus::Excused,
             (Some(_), _) => continue,
-            (None, Some((_, late))) if now >= ends_at => {
+            (None, Some((_, late, _))) if now >= ends_at => {
                 if *late {
                     AttendanceStatus::Late
                 } else {
@@ -112,6 +121,9 @@ pub fn compute(
             (None, None) if now >= starts_at - opens => AttendanceStatus::NotCheckedIn,
             (None, None) => AttendanceStatus::Upcoming,
         };
+        let unconfirmed =
+            matches!(status, AttendanceStatus::Present | AttendanceStatus::Late | AttendanceStatus::CheckedIn)
+                && checked.get(&assignment_id).is_some_and(|c| c.2);
         out.push(AttendanceRow {
             assignment_id,
             member_id,
@@ -121,6 +133,7 @@ pub fn compute(
             date,
             status,
             checkin_id: checked.get(&assignment_id).map(|c| c.0),
+            unconfirmed,
         });
     }
     Ok(out)

@@ -441,7 +441,8 @@ async fn display_page(
         }
         let code = current_code(conn, venue_id, clock.now_naive())?;
         let now = clock.now_naive();
-        let on_duty: Vec<(String, Option<i64>)> = assignments::table
+        // A check-in a coordinator refused no longer shows as there.
+        let on_duty: Vec<(String, Option<i64>, Option<crate::domain::CheckinReview>)> = assignments::table
             .inner_join(shifts::table.inner_join(rosters::table))
             .inner_join(members::table)
             .left_join(checkins::table)
@@ -449,7 +450,7 @@ async fn display_page(
             .filter(crate::roster::duties::live())
             .filter(crate::roster::duties::window_holds(now))
             .order(assignments::id)
-            .select((members::name, checkins::id.nullable()))
+            .select((members::name, checkins::id.nullable(), checkins::review.nullable()))
             .load(conn)?;
         let url = scan_url(base.as_str(), &code.payload);
         let page = DisplayPage {
@@ -457,7 +458,13 @@ async fn display_page(
             qr_svg: crate::qr::svg(&url, 480)?,
             payload: url,
             refresh: code.refresh_in,
-            people: on_duty.into_iter().map(|(name, checked)| OnDuty { name, checked_in: checked.is_some() }).collect(),
+            people: on_duty
+                .into_iter()
+                .map(|(name, checked, review)| OnDuty {
+                    name,
+                    checked_in: checked.is_some() && crate::domain::CheckinReview::counts(review),
+                })
+                .collect(),
         };
         page.render().map_err(ApiError::unexpected)
     })

@@ -1,23 +1,29 @@
 use actix_web::{HttpResponse, get, post, web};
 use chrono::{Duration, NaiveDate, Utc};
 use diesel::prelude::*;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::attendance::{self, AttendanceRow};
+use super::review::{self, UnconfirmedCheckin};
 use super::scan::{self, LATE_AFTER_MINUTES, ScanRequest, ScanResult};
+use super::views::{CheckinRow, CheckinView, checkin};
 use crate::auth::{AuthUser, Coordinator, VenueScope};
 use crate::clock::Clock;
 use crate::db::{self, DbPool};
 use crate::domain::{Assurance, CheckinMethod, RosterStatus};
 use crate::error::{ApiError, ErrorCode, FieldChecks, Problem};
+use crate::pagination::{Page, PageParams};
 use crate::schema::{assignments, checkins, members, rosters, shifts};
 
 pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(check_in)
         .service(check_in_batch)
         .service(list_checkins)
+        .service(list_unconfirmed)
+        .service(confirm_checkin)
+        .service(refuse_checkin)
         .service(manual_check_in)
         .service(check_out)
         .service(list_attendance);
@@ -78,7 +84,11 @@ pub struct ScanBatch {
 }
 
 /// Upload scans queued offline. Each is judged at its scan time and answered on its own
-/// (`offline`, and `late_upload` past 2 minutes; older than 72 h: `upload_too_old`).
+/// (`offline`, and `late_upload` past 2 minutes; older than 72 h: `upload_too_old`). The scan
+/// time is the phone's word, so an offline check-in proves less than a live scan: it needs the
+/// phone's location inside the venue's geofence when the venue has one (`outside_geofence`
+/// otherwise), is recorded at `low` assurance and waits for a coordinator's review
+/// (`review: pending`; `GET /api/v1/checkins/unconfirmed`).
 #[utoipa::path(
     tag = "checkin",
     request_body = ScanBatch,
@@ -114,108 +124,6 @@ async fn check_in_batch(
     })
     .await?;
     Ok(web::Json(results))
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct CheckinView {
-    pub id: i64,
-    pub assignment_id: i64,
-    pub member_id: i64,
-    pub member_name: String,
-    pub venue_id: i64,
-    pub shift_id: i64,
-    pub checked_in_at: chrono::DateTime<Utc>,
-    pub method: CheckinMethod,
-    pub assurance: Assurance,
-    pub late: bool,
-    pub offline: bool,
-    pub late_upload: bool,
-    pub checked_out_at: Option<chrono::DateTime<Utc>>,
-    /// Minutes between check-in and check-out.
-    pub duration_minutes: Option<i64>,
-    pub manual_reason: Option<String>,
-}
-
-#[derive(Queryable)]
-struct CheckinRow {
-    id: i64,
-    assignment_id: i64,
-    member_id: i64,
-    member_name: String,
-    venue_id: i64,
-    shift_id: i64,
-    checked_in_at: chrono::NaiveDateTime,
-    method: CheckinMethod,
-    assurance: Assurance,
-    late: bool,
-    offline: bool,
-    late_upload: bool,
-    checked_out_at: Option<chrono::NaiveDateTime>,
-    manual_reason: Option<String>,
-}
-
-impl From<CheckinRow> for CheckinView {
-    fn from(r: CheckinRow) -> Self {
-        Self {
-            duration_minutes: r.checked_out_at.map(|out| (out - r.checked_in_at).num_minutes()),
-            id: r.id,
-            assignment_id: r.assignment_id,
-            member_id: r.member_id,
-            member_name: r.member_name,
-            venue_id: r.venue_id,
-            shift_id: r.shift_id,
-            checked_in_at: r.checked_in_at.and_utc(),
-            method: r.method,
-            assurance: r.assurance,
-            late: r.late,
-            offline: r.offline,
-            late_upload: r.late_upload,
-            checked_out_at: r.checked_out_at.map(|t| t.and_utc()),
-            manual_reason: r.manual_reason,
-        }
-    }
-}
-
-type CheckinColumns = (
-    checkins::id,
-    checkins::assignment_id,
-    checkins::member_id,
-    members::name,
-    checkins::venue_id,
-    checkins::shift_id,
-    checkins::checked_in_at,
-    checkins::method,
-    checkins::assurance,
-    checkins::late,
-    checkins::offline,
-    checkins::late_upload,
-    checkins::checked_out_at,
-    checkins::manual_reason,
-);
-const CHECKIN_COLUMNS: CheckinColumns = (
-    checkins::id,
-    checkins::assignment_id,
-    checkins::member_id,
-    members::name,
-    checkins::venue_id,
-    checkins::shift_id,
-    checkins::checked_in_at,
-    checkins::method,
-    checkins::assurance,
-    checkins::late,
-    checkins::offline,
-    checkins::late_upload,
-    checkins::checked_out_at,
-    checkins::manual_reason,
-);
-
-fn checkin(conn: &mut crate::db::DbConnection, committee_id: i64, id: i64) -> Result<CheckinView, ApiError> {
-    let row: CheckinRow = checkins::table
-        .inner_join(members::table)
-        .filter(checkins::committee_id.eq(committee_id).and(checkins::id.eq(id)))
-        .select(CHECKIN_COLUMNS)
-        .first(conn)?;
-    Ok(row.into())
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -261,7 +169,7 @@ async fn list_checkins(
         if let VenueScope::Venues(ids) = &scope {
             q = q.filter(checkins::venue_id.eq_any(ids.iter().copied().collect::<Vec<_>>()));
         }
-        let rows: Vec<CheckinRow> = q.order(checkins::checked_in_at).select(CHECKIN_COLUMNS).load(conn)?;
+        let rows: Vec<CheckinRow> = q.order(checkins::checked_in_at).select(CheckinRow::as_select()).load(conn)?;
         Ok(rows.into_iter().map(CheckinView::from).collect::<Vec<_>>())
     })
     .await?;
@@ -388,6 +296,131 @@ async fn check_out(
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
+pub struct UnconfirmedFilter {
+    pub venue_id: Option<i64>,
+}
+
+/// Check-ins uploaded offline that wait for a coordinator's review, in the coordinator's
+/// venues, oldest first. Each says how many members' offline uploads used its display code
+/// step (`shared_code` when more than one: one photo of the screen passed around).
+#[utoipa::path(
+    tag = "checkin",
+    params(UnconfirmedFilter, PageParams),
+    responses(
+        (status = 200, body = Page<UnconfirmedCheckin>),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[get("/checkins/unconfirmed")]
+async fn list_unconfirmed(
+    c: Coordinator,
+    pool: web::Data<DbPool>,
+    filter: web::Query<UnconfirmedFilter>,
+    page: web::Query<PageParams>,
+) -> Result<web::Json<Page<UnconfirmedCheckin>>, ApiError> {
+    let page = page.parse()?;
+    let venue_id = filter.into_inner().venue_id;
+    if let Some(v) = venue_id {
+        c.scope.check(v)?;
+    }
+    let committee_id = c.user.committee_id;
+    let rows = db::run(&pool, move |conn| review::unconfirmed(conn, committee_id, &c.scope, venue_id, page)).await?;
+    Ok(web::Json(Page::from_rows(rows, page, |r: &UnconfirmedCheckin| r.checkin.id)))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ConfirmCheckin {
+    /// How the coordinator knows the member was there (optional, audited).
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RefuseCheckin {
+    /// Why the check-in does not count (required, audited).
+    pub reason: String,
+}
+
+/// A review's note (optional) or a refusal's reason (`required`): one line of at most 200
+/// characters; errors name the field (`required`, `too_long`, `invalid_characters`).
+fn review_text(field: &str, raw: Option<&str>, required: bool) -> Result<Option<String>, ApiError> {
+    let raw = raw.unwrap_or("");
+    if !required && raw.trim().is_empty() {
+        return Ok(None);
+    }
+    let mut checks = FieldChecks::new();
+    let text = checks.check(field, crate::domain::bounded_text(raw, 200));
+    checks.finish()?;
+    Ok(text)
+}
+
+/// Confirm an offline check-in (coordinator of the venue; not your own): it then counts as
+/// attended without the unconfirmed mark. 409 `invalid_transition` when it needs no review
+/// or was already decided.
+#[utoipa::path(
+    tag = "checkin",
+    params(("id" = i64, Path, description = "Check-in id")),
+    request_body = ConfirmCheckin,
+    responses(
+        (status = 200, body = CheckinView),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`invalid_transition`", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/checkins/{id}/confirm")]
+async fn confirm_checkin(
+    clock: Clock,
+    c: Coordinator,
+    pool: web::Data<DbPool>,
+    id: web::Path<i64>,
+    body: web::Json<ConfirmCheckin>,
+) -> Result<web::Json<CheckinView>, ApiError> {
+    let note = review_text("note", body.note.as_deref(), false)?;
+    let id = id.into_inner();
+    let view =
+        db::transaction(&pool, move |conn| review::decide(conn, &c, id, true, note.as_deref(), clock.now_naive()))
+            .await?;
+    Ok(web::Json(view))
+}
+
+/// Refuse an offline check-in (coordinator of the venue; not your own), with a reason: it no
+/// longer counts, and once the duty is over it is `absent`. 409 `invalid_transition` when it
+/// needs no review or was already decided.
+#[utoipa::path(
+    tag = "checkin",
+    params(("id" = i64, Path, description = "Check-in id")),
+    request_body = RefuseCheckin,
+    responses(
+        (status = 200, body = CheckinView),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`invalid_transition`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/checkins/{id}/refuse")]
+async fn refuse_checkin(
+    clock: Clock,
+    c: Coordinator,
+    pool: web::Data<DbPool>,
+    id: web::Path<i64>,
+    body: web::Json<RefuseCheckin>,
+) -> Result<web::Json<CheckinView>, ApiError> {
+    let reason = review_text("reason", Some(&body.reason), true)?;
+    let id = id.into_inner();
+    let view =
+        db::transaction(&pool, move |conn| review::decide(conn, &c, id, false, reason.as_deref(), clock.now_naive()))
+            .await?;
+    Ok(web::Json(view))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct AttendanceFilter {
     pub venue_id: Option<i64>,
     pub member_id: Option<i64>,
@@ -398,7 +431,9 @@ pub struct AttendanceFilter {
 }
 
 /// Each assignment's attendance: `present`, `late`, `absent` or `excused` once its shift has
-/// ended; `checked_in`, `not_checked_in` or `upcoming` before.
+/// ended; `checked_in`, `not_checked_in` or `upcoming` before. `unconfirmed` marks a status
+/// resting on an offline check-in no coordinator has confirmed yet; a refused one does not
+/// count.
 #[utoipa::path(
     tag = "checkin",
     params(AttendanceFilter),

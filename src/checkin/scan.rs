@@ -8,7 +8,7 @@ use utoipa::ToSchema;
 
 use super::code::{ScannedCode, step_fresh, step_of};
 use crate::db::DbConnection;
-use crate::domain::{Assurance, CheckinMethod, Geofence};
+use crate::domain::{Assurance, CheckinMethod, CheckinReview, Geofence};
 use crate::error::ApiError;
 use crate::schema::{assignments, checkin_attempts, checkins, rosters, shifts, venues};
 
@@ -115,9 +115,17 @@ pub struct ScanResult {
     pub offline: bool,
     /// Uploaded more than 2 minutes after it was made.
     pub late_upload: bool,
-    /// Present when the member was checked in.
+    /// Present when the member was checked in: `high` for a live scan of the display's code,
+    /// `low` for the printed poster and for every scan uploaded from the offline queue.
     pub assurance: Option<Assurance>,
+    /// `pending` when the check-in was uploaded offline: it counts, marked unconfirmed, until a
+    /// coordinator of the venue confirms or refuses it. Absent for live scans.
+    #[serde(default)]
+    pub review: Option<CheckinReview>,
 }
+
+/// What the app shows for an offline check-in that waits for the coordinator.
+pub const PENDING_REVIEW_MESSAGE: &str = "离线签到已记录，待联络员确认";
 
 impl ScanResult {
     fn new(outcome: Outcome, offline: bool, late_upload: bool) -> Self {
@@ -130,6 +138,7 @@ impl ScanResult {
             offline,
             late_upload,
             assurance: None,
+            review: None,
         }
     }
 }
@@ -219,6 +228,14 @@ fn venue_by_code(conn: &mut DbConnection, code: &str) -> Result<Option<VenueSecr
     }))
 }
 
+/// Whether the phone's location lies inside the venue's geofence (never, without either).
+fn inside_fence(venue: &VenueSecret, location: Option<ScanLocation>) -> bool {
+    match (location, venue.fence) {
+        (Some(l), Some(fence)) => fence.contains(l.latitude, l.longitude),
+        _ => false,
+    }
+}
+
 /// Judges a scan at `now` (or at its scan time when `offline`) and records it. Runs inside
 /// the caller's transaction; the same (member, nonce) always yields the stored answer.
 pub fn scan(
@@ -304,7 +321,7 @@ fn judge(
     if code.version() != venue.version || !code.signature_valid(secret.as_bytes()) {
         return fail(Outcome::InvalidCode);
     }
-    let (method, assurance) = match &code {
+    let (method, assurance, code_step) = match &code {
         ScannedCode::Display { step, .. } => {
             if *step > step_of(at.timestamp()) {
                 return fail(Outcome::InvalidCode);
@@ -312,19 +329,23 @@ fn judge(
             if !step_fresh(*step, at.timestamp()) {
                 return fail(Outcome::ExpiredCode);
             }
-            (CheckinMethod::Display, Assurance::High)
-        }
-        ScannedCode::Poster { .. } => {
-            let inside = match (request.location, venue.fence) {
-                (Some(l), Some(fence)) => fence.contains(l.latitude, l.longitude),
-                _ => false,
-            };
-            if !inside {
+            // Queued offline, the scan time is the phone's word: a photo of the screen sent on
+            // would pass the step check. So the phone must have been inside the venue's
+            // geofence (when the venue has one), the check-in is of low assurance, and it waits
+            // for a coordinator's review.
+            if offline && venue.fence.is_some() && !inside_fence(&venue, request.location) {
                 return fail(Outcome::OutsideGeofence);
             }
-            (CheckinMethod::Poster, Assurance::Low)
+            (CheckinMethod::Display, if offline { Assurance::Low } else { Assurance::High }, Some(*step))
+        }
+        ScannedCode::Poster { .. } => {
+            if !inside_fence(&venue, request.location) {
+                return fail(Outcome::OutsideGeofence);
+            }
+            (CheckinMethod::Poster, Assurance::Low, None)
         }
     };
+    let review = offline.then_some(CheckinReview::Pending);
     let at_naive = at.naive_utc();
     let (here, elsewhere): (Vec<Candidate>, Vec<Candidate>) =
         duties_open_at(conn, committee_id, member_id, at_naive)?.into_iter().partition(|c| c.duty.venue_id == venue.id);
@@ -359,6 +380,8 @@ fn judge(
                 checkins::late_upload.eq(late_upload),
                 checkins::latitude.eq(location.map(|l| l.latitude)),
                 checkins::longitude.eq(location.map(|l| l.longitude)),
+                checkins::review.eq(review),
+                checkins::code_step.eq(code_step),
             ))
             .returning(checkins::id)
             .get_result::<i64>(conn)
@@ -368,17 +391,53 @@ fn judge(
             result.checkin_id = Some(id);
             result.late = late;
             result.assurance = Some(assurance);
+            result.review = review;
+            if review.is_some() {
+                result.message = PENDING_REVIEW_MESSAGE.to_owned();
+            }
         }
         Err(diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _)) => {
-            let (id, was_late, was_assurance): (i64, bool, Assurance) = checkins::table
-                .filter(checkins::assignment_id.eq(candidate.duty.assignment_id))
-                .select((checkins::id, checkins::late, checkins::assurance))
-                .first(conn)?;
+            let (id, was_late, was_assurance, was_review): (i64, bool, Assurance, Option<CheckinReview>) =
+                checkins::table
+                    .filter(checkins::assignment_id.eq(candidate.duty.assignment_id))
+                    .select((checkins::id, checkins::late, checkins::assurance, checkins::review))
+                    .first(conn)?;
+            // A coordinator refused the offline check-in, and now the member scans live at the
+            // venue: that proves presence, so the live scan takes the refused row's place.
+            if was_review == Some(CheckinReview::Refused) && review.is_none() {
+                let retaken = diesel::update(
+                    checkins::table.filter(checkins::id.eq(id).and(checkins::review.eq(CheckinReview::Refused))),
+                )
+                .set((
+                    checkins::checked_in_at.eq(at_naive),
+                    checkins::received_at.eq(now),
+                    checkins::method.eq(method),
+                    checkins::assurance.eq(assurance),
+                    checkins::late.eq(late),
+                    checkins::offline.eq(false),
+                    checkins::late_upload.eq(false),
+                    checkins::latitude.eq(location.map(|l| l.latitude)),
+                    checkins::longitude.eq(location.map(|l| l.longitude)),
+                    checkins::review.eq(None::<CheckinReview>),
+                    checkins::reviewed_by.eq(None::<i64>),
+                    checkins::reviewed_at.eq(None::<NaiveDateTime>),
+                    checkins::review_note.eq(None::<String>),
+                    checkins::code_step.eq(code_step),
+                ))
+                .execute(conn)?;
+                if retaken == 1 {
+                    result.checkin_id = Some(id);
+                    result.late = late;
+                    result.assurance = Some(assurance);
+                    return Ok(result);
+                }
+            }
             result.outcome = Outcome::AlreadyCheckedIn;
             result.message = Outcome::AlreadyCheckedIn.message_zh().to_owned();
             result.checkin_id = Some(id);
             result.late = was_late;
             result.assurance = Some(was_assurance);
+            result.review = was_review;
         }
         Err(e) => return Err(e.into()),
     }
@@ -423,16 +482,25 @@ pub fn preview(
     })
 }
 
-/// Which of these assignments have a check-in.
+/// Which of these assignments have a check-in that counts (not refused by a coordinator).
 pub fn checked_in_assignments(
     conn: &mut DbConnection,
     assignment_ids: &[i64],
 ) -> Result<std::collections::BTreeSet<i64>, ApiError> {
     let mut found = std::collections::BTreeSet::new();
     for chunk in assignment_ids.chunks(500) {
-        let ids: Vec<i64> =
-            checkins::table.filter(checkins::assignment_id.eq_any(chunk)).select(checkins::assignment_id).load(conn)?;
+        let ids: Vec<i64> = checkins::table
+            .filter(checkins::assignment_id.eq_any(chunk))
+            .filter(counts())
+            .select(checkins::assignment_id)
+            .load(conn)?;
         found.extend(ids);
     }
     Ok(found)
+}
+
+/// The check-ins that count as attended: all but those a coordinator refused.
+pub fn counts()
+-> diesel::dsl::Or<diesel::dsl::IsNull<checkins::review>, diesel::dsl::NotEq<checkins::review, CheckinReview>> {
+    checkins::review.is_null().or(checkins::review.ne(CheckinReview::Refused))
 }

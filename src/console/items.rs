@@ -400,7 +400,8 @@ async fn close(
     db::transaction(&pool, move |conn| {
         let item = coordinated_item(conn, &coordinator, id)?;
         let rules = CommitteeRules::load(conn, item.committee_id)?;
-        workflow::close(conn, &item, coordinator.user.member_id, resolution, note.as_deref(), &rules, user.now)
+        let closer = workflow::Closer::Coordinator(coordinator.user.member_id);
+        workflow::close(conn, &item, closer, resolution, note.as_deref(), &rules, user.now)
     })
     .await?;
     Ok(see_other(format!("/console/items/{id}")))

@@ -60,8 +60,8 @@ macro_rules! stored_as_text {
 }
 
 use crate::domain::{
-    AssignmentRole, AssignmentSource, Assurance, CheckinMethod, Difficulty, Importance, ItemKind, ItemSource,
-    ItemState, LeaveStatus, Resolution, RosterStatus, Satisfaction, SwapStatus, Tier,
+    AssignmentRole, AssignmentSource, Assurance, CheckinMethod, CheckinReview, Difficulty, Importance, ItemKind,
+    ItemSource, ItemState, LeaveStatus, Resolution, RosterStatus, Satisfaction, SwapStatus, Tier,
 };
 
 stored_as_text!(
@@ -79,6 +79,7 @@ stored_as_text!(
     AssignmentSource,
     CheckinMethod,
     Assurance,
+    CheckinReview,
 );
 
 // A tier is stored as its number, 1–4 (the schema's CHECK); anything else is a corrupt row.

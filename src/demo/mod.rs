@@ -107,21 +107,45 @@ pub struct DemoCounty {
     pub displays: Vec<(String, String)>,
 }
 
-/// Creates the demo county around `now` unless a committee named `pingyang` exists; either way
-/// returns what to print. Refuses to add a demo to a database holding other committees.
-pub fn ensure(conn: &mut DbConnection, now: NaiveDateTime) -> Result<DemoCounty, ApiError> {
-    use crate::schema::committees;
+/// Why `zhiban demo` refuses a database.
+pub const NOT_A_DEMO_DATABASE: &str = "this database was not created by `zhiban demo`: the demo signs tokens with a \
+     published secret, so it serves only a database it created itself (a forged token of any committee on it \
+     would work). Start the demo on an empty database — move the SQLite file aside, or point DATABASE_URL at an \
+     empty one — and serve real committees with `zhiban serve` and a secret of your own";
+
+/// What a database is to the demo.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DemoDatabase {
+    /// No committee yet: the demo creates its county.
+    Empty,
+    /// Created by the demo (its `demo_database` row) and holding only its county.
+    Demo(i64),
+    /// Anything else: the demo refuses it.
+    NotTheDemos,
+}
+
+pub fn demo_committee(conn: &mut DbConnection) -> Result<DemoDatabase, ApiError> {
+    use crate::schema::demo_database;
     use diesel::prelude::*;
-    let existing: Option<i64> =
-        committees::table.filter(committees::code.eq(COMMITTEE_CODE)).select(committees::id).first(conn).optional()?;
-    let committee_id = match existing {
-        Some(id) => id,
-        None if crate::committee::count(conn)? > 0 => {
-            return Err(ApiError::unexpected(anyhow::anyhow!(
-                "this database holds other committees; run the demo on an empty database"
-            )));
-        }
-        None => create(conn, now)?,
+    let marker: Option<i64> = demo_database::table.select(demo_database::committee_id).first(conn).optional()?;
+    Ok(match (marker, crate::committee::count(conn)?) {
+        (None, 0) => DemoDatabase::Empty,
+        // The marker's committee exists (a foreign key): with one committee, it is that one.
+        (Some(id), 1) => DemoDatabase::Demo(id),
+        _ => DemoDatabase::NotTheDemos,
+    })
+}
+
+/// Creates the demo county around `now` on an empty database; on a database the demo created
+/// (its `demo_database` row, written with the county, and no other committee) reuses it.
+/// Either way returns what to print. Any other database — a real committee's, even one coded
+/// `pingyang`, or the demo's with another committee added — is refused
+/// ([`NOT_A_DEMO_DATABASE`]): the demo runs with the published JWT secret.
+pub fn ensure(conn: &mut DbConnection, now: NaiveDateTime) -> Result<DemoCounty, ApiError> {
+    let committee_id = match demo_committee(conn)? {
+        DemoDatabase::Empty => create(conn, now)?,
+        DemoDatabase::Demo(id) => id,
+        DemoDatabase::NotTheDemos => return Err(ApiError::unexpected(anyhow::anyhow!(NOT_A_DEMO_DATABASE))),
     };
     let tz = crate::committee::timezone(conn, committee_id)?;
     let today = crate::committee::local_date(tz, now);
@@ -166,18 +190,30 @@ fn create(conn: &mut DbConnection, now: NaiveDateTime) -> Result<i64, ApiError> 
     let demo_password = Password::parse(PASSWORD).expect("demo password is valid");
     // One hash for every demo account: argon2 is slow by design and these are synthetic.
     let hash = password::hash(&demo_password).map_err(ApiError::unexpected)?;
-    let created = crate::committee::create(
-        conn,
-        crate::committee::NewCommittee {
-            code: COMMITTEE_CODE,
-            name: "平阳县政协",
-            timezone: Timezone(Shanghai),
-            admin_name: PersonName::parse("政协办公室").expect("valid"),
-            admin_phone: Phone::parse(ADMIN_PHONE).expect("valid"),
-            admin_password: demo_password,
-        },
-        now,
-    )?;
+    // The committee and the mark that the demo made this database, together.
+    let created = diesel::Connection::transaction(conn, |conn| -> Result<_, ApiError> {
+        let created = crate::committee::create(
+            conn,
+            crate::committee::NewCommittee {
+                code: COMMITTEE_CODE,
+                name: "平阳县政协",
+                timezone: Timezone(Shanghai),
+                admin_name: PersonName::parse("政协办公室").expect("valid"),
+                admin_phone: Phone::parse(ADMIN_PHONE).expect("valid"),
+                admin_password: demo_password,
+            },
+            now,
+        )?;
+        use crate::schema::demo_database;
+        diesel::insert_into(demo_database::table)
+            .values((
+                demo_database::id.eq(1),
+                demo_database::committee_id.eq(created.committee_id),
+                demo_database::created_at.eq(now),
+            ))
+            .execute(conn)?;
+        Ok(created)
+    })?;
     let committee_id = created.committee_id;
     diesel::Connection::transaction(conn, |conn| {
         let mut studio_ids = Vec::new();

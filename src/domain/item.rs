@@ -217,6 +217,21 @@ impl ItemAction {
     }
 }
 
+/// Members close only a consultation they answered (it stands answered, and the answer is
+/// theirs) or a tier 1 (即办, answer on the spot) item they hold. Anything else — an opinion,
+/// an untriaged or higher-tier item, or one nobody answered — needs a coordinator.
+pub fn member_may_close(
+    kind: ItemKind,
+    state: ItemState,
+    tier: Option<Tier>,
+    answered_by_them: bool,
+    holds_it: bool,
+) -> bool {
+    let answered_consultation = kind == ItemKind::Consultation && state == ItemState::Replied && answered_by_them;
+    let on_the_spot = tier.is_some_and(|t| t.get() == 1) && holds_it;
+    answered_consultation || on_the_spot
+}
+
 /// The short code a resident reads aloud or types to follow an item: 8 characters from an
 /// alphabet without look-alikes (no 0/O, 1/I/L, no U), shown as `ABCD-EFGH`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -286,6 +301,24 @@ mod tests {
             assert_eq!(ItemAction::Triage.next_state(*s).is_some(), matches!(s, Received | Triaged | Reopened));
         }
         assert_eq!(ItemAction::Reply.next_state(Closed), None);
+    }
+
+    #[test]
+    fn members_close_only_what_the_workflow_hands_them() {
+        use ItemKind::{Consultation, Opinion};
+        use ItemState::{Received, Replied, Triaged};
+        let t = |n| Some(Tier::new(n).unwrap());
+        // Taken, untriaged, unanswered: a coordinator's to close (issue 17, finding 3).
+        assert!(!member_may_close(Opinion, Received, None, false, true));
+        assert!(!member_may_close(Consultation, Received, None, false, true));
+        // A consultation the member answered; not one a colleague answered.
+        assert!(member_may_close(Consultation, Replied, None, true, true));
+        assert!(!member_may_close(Consultation, Replied, None, false, true));
+        // An opinion answered by the member still needs a coordinator, unless it is tier 1.
+        assert!(!member_may_close(Opinion, Replied, None, true, true));
+        assert!(member_may_close(Opinion, Triaged, t(1), false, true));
+        assert!(!member_may_close(Opinion, Triaged, t(1), false, false));
+        assert!(!member_may_close(Opinion, Replied, t(2), true, true));
     }
 
     #[test]

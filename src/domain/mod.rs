@@ -64,11 +64,11 @@ pub use channel::{
     DingTalk, DingTalkInput, DingTalkView, NoticeRoutes, QuietHours, Route, Sms, SmsInput, SmsTemplate, SmsView, Wecom,
     WecomInput, WecomView,
 };
-pub use checkin::{Assurance, CheckinMethod};
+pub use checkin::{Assurance, CheckinMethod, CheckinReview};
 pub use committee::{CommitteeSettings, RankingWeights, Timezone};
 pub use item::{
     DeadlineStatus, Difficulty, ITEM_TOPICS, Importance, ItemAction, ItemKind, ItemSource, ItemState, Resolution,
-    Satisfaction, Tier, TrackingCode, TriageMatrix,
+    Satisfaction, Tier, TrackingCode, TriageMatrix, member_may_close,
 };
 pub use leave::{LeaveAction, LeaveStatus, MAX_LEAVE_DAYS};
 pub use member::{Password, PersonName, Phone, Role, Roles, Sector};

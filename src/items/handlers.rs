@@ -372,13 +372,18 @@ pub struct CloseRequest {
 }
 
 /// Closes the item with a resolution (`resolved`, `answered`, `not_actionable`, `duplicate`,
-/// `merged`). The last three need no answer first. A tier 1 item (即办) may be closed by
-/// the member who answered it on the spot.
+/// `merged`). The last three need no answer first. Coordinators of the venue close; a member
+/// closes only a consultation they answered, or a tier 1 item (即办) they took or recorded
+/// (403 `close_needs_coordinator` otherwise).
 #[utoipa::path(
     tag = "items",
     params(("id" = i64, Path)),
     request_body = CloseRequest,
-    responses((status = 200, body = ItemDetail), (status = 409, body = Problem, content_type = "application/problem+json")),
+    responses(
+        (status = 200, body = ItemDetail),
+        (status = 403, description = "`close_needs_coordinator` or `out_of_scope`", body = Problem, content_type = "application/problem+json"),
+        (status = 409, body = Problem, content_type = "application/problem+json"),
+    ),
     security(("bearer" = []))
 )]
 #[post("/items/{id}/close")]
@@ -395,19 +400,8 @@ async fn close_item(
     let note = optional_text(&mut checks, "note", body.note.as_deref(), MAX_NOTE_CHARS);
     checks.finish()?;
     let view = db::transaction(&pool, move |conn| {
-        let item = store::find(conn, user.committee_id, id)?;
-        let access = access(conn, &user, &item)?;
-        if matches!(access, Access::Member) {
-            // On the spot: an untriaged consultation or a tier 1 item the member answered.
-            let answered_by_me = item.taken_by == Some(user.member_id) || item.recorded_by == Some(user.member_id);
-            if !(answered_by_me && item.tier.is_none_or(|t| t.get() == 1)) {
-                return Err(ApiError::forbidden().with_detail("only a coordinator can close this item"));
-            }
-        }
-        let rules = CommitteeRules::load(conn, item.committee_id)?;
-        workflow::close(conn, &item, user.member_id, body.resolution, note.as_deref(), &rules, clock.now_naive())?;
-        let row = store::find(conn, user.committee_id, id)?;
-        detail(conn, row, matches!(access, Access::Full), clock.now_naive())
+        let (row, full) = reception::close_as(conn, &user, id, body.resolution, note.as_deref(), clock.now_naive())?;
+        detail(conn, row, full, clock.now_naive())
     })
     .await?;
     Ok(web::Json(view))

@@ -7,10 +7,10 @@ use chrono::{Duration, NaiveDateTime};
 use diesel::prelude::*;
 
 use super::store::{self, Actor, Event, ItemRow};
-use super::workflow::{MAX_BODY_CHARS, MAX_NOTE_CHARS, MAX_TOPIC_CHARS, reply, take};
+use super::workflow::{self, Closer, CommitteeRules, MAX_BODY_CHARS, MAX_NOTE_CHARS, MAX_TOPIC_CHARS, reply, take};
 use crate::auth::{AuthUser, load_scope};
 use crate::db::DbConnection;
-use crate::domain::{ItemKind, ItemState, PersonName, Phone};
+use crate::domain::{ItemKind, ItemState, PersonName, Phone, Resolution};
 use crate::error::{ApiError, ErrorCode, FieldChecks};
 use crate::schema::{assignments, items, rosters, shifts};
 
@@ -150,6 +150,26 @@ pub fn reply_as(
     }
     reply(conn, &item, Actor::Member(user.member_id), text, now)?;
     Ok((store::find(conn, user.committee_id, id)?, matches!(access, Access::Full)))
+}
+
+/// Closes an item with a resolution, with the caller's standing: a coordinator of its venue
+/// closes whatever the state machine allows; a member only a consultation they answered or a
+/// tier 1 item they hold (403 `close_needs_coordinator` otherwise). The item as it now stands,
+/// and whether the caller sees its contact.
+pub fn close_as(
+    conn: &mut DbConnection,
+    user: &AuthUser,
+    id: i64,
+    resolution: Resolution,
+    note: Option<&str>,
+    now: NaiveDateTime,
+) -> Result<(ItemRow, bool), ApiError> {
+    let item = store::find(conn, user.committee_id, id)?;
+    let full = matches!(access(conn, user, &item)?, Access::Full);
+    let closer = if full { Closer::Coordinator(user.member_id) } else { Closer::Member(user.member_id) };
+    let rules = CommitteeRules::load(conn, item.committee_id)?;
+    workflow::close(conn, &item, closer, resolution, note, &rules, now)?;
+    Ok((store::find(conn, user.committee_id, id)?, full))
 }
 
 /// A member on duty takes an item from the live inbox; members who never had it in their

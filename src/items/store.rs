@@ -179,6 +179,18 @@ pub fn add_event(
     Ok(())
 }
 
+/// The account (a member's or a coordinator's) that gave the item's latest answer; `None`
+/// without an answer, or when a handling unit gave it.
+pub fn last_reply_by(conn: &mut DbConnection, item_id: i64) -> Result<Option<i64>, ApiError> {
+    let last: Option<(String, Option<i64>)> = item_events::table
+        .filter(item_events::item_id.eq(item_id).and(item_events::action.eq("reply")))
+        .order(item_events::id.desc())
+        .select((item_events::actor_kind, item_events::actor_id))
+        .first(conn)
+        .optional()?;
+    Ok(last.and_then(|(kind, id)| if kind == "member" { id } else { None }))
+}
+
 pub fn events(conn: &mut DbConnection, item_id: i64, public_only: bool) -> Result<Vec<EventRow>, ApiError> {
     let mut query = item_events::table.filter(item_events::item_id.eq(item_id)).order(item_events::id).into_boxed();
     if public_only {

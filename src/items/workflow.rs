@@ -283,17 +283,50 @@ pub fn reply(
     Ok(())
 }
 
+/// Who closes an item: a coordinator of its venue (or an admin), who closes whatever the
+/// state machine allows, or a member, who closes only what the workflow hands them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Closer {
+    Coordinator(i64),
+    Member(i64),
+}
+
+impl Closer {
+    fn member_id(self) -> i64 {
+        match self {
+            Closer::Coordinator(id) | Closer::Member(id) => id,
+        }
+    }
+}
+
+/// Whether a member may close the item themselves ([`crate::domain::member_may_close`]): a
+/// consultation whose standing answer is theirs, or a tier 1 item they took or recorded.
+pub fn member_may_close(conn: &mut DbConnection, item: &ItemRow, member_id: i64) -> Result<bool, ApiError> {
+    let holds_it = item.taken_by == Some(member_id) || item.recorded_by == Some(member_id);
+    let answered_by_them = item.state == ItemState::Replied && store::last_reply_by(conn, item.id)? == Some(member_id);
+    Ok(crate::domain::member_may_close(item.kind, item.state, item.tier, answered_by_them, holds_it))
+}
+
 /// Closes the item with a resolution. Tier 3–4 items that were dealt with get their
-/// follow-up review (回头看) date.
+/// follow-up review (回头看) date. A member closing anything else than the workflow hands
+/// them gets 403 `close_needs_coordinator`.
+// Each argument is part of the closing the timeline records; a struct would only rename them.
+#[allow(clippy::too_many_arguments)]
 pub fn close(
     conn: &mut DbConnection,
     item: &ItemRow,
-    member_id: i64,
+    closer: Closer,
     resolution: Resolution,
     note: Option<&str>,
     rules: &CommitteeRules,
     now: NaiveDateTime,
 ) -> Result<(), ApiError> {
+    if let Closer::Member(member_id) = closer
+        && !member_may_close(conn, item, member_id)?
+    {
+        return Err(ErrorCode::CloseNeedsCoordinator.into());
+    }
+    let member_id = closer.member_id();
     let to = next_state(item, ItemAction::Close(resolution), "close")?;
     let follow_up_on = match item.tier {
         Some(tier) if tier.gets_follow_up() && !resolution.needs_no_answer() => Some(working_days_after(

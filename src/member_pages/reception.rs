@@ -15,14 +15,20 @@ use super::render::{self, Chrome, MemberError};
 use super::session::MemberUser;
 use crate::clock::Clock;
 use crate::db::{self, DbConnection, DbPool};
-use crate::domain::ItemKind;
+use crate::domain::{ItemAction, ItemKind, Resolution};
 use crate::error::{ApiError, ErrorCode};
 use crate::items::reception::{self as duty_work, Access};
 use crate::items::views::ItemView;
 use crate::items::workflow::CommitteeRules;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(inbox).service(record_form).service(record_post).service(item_page_get).service(take).service(reply);
+    cfg.service(inbox)
+        .service(record_form)
+        .service(record_post)
+        .service(item_page_get)
+        .service(take)
+        .service(reply)
+        .service(close);
 }
 
 /// On the member pages another member's item is simply not there, whoever asks.
@@ -98,6 +104,9 @@ struct ItemPage {
     timeline: Vec<TimelineEntry>,
     can_take: bool,
     can_reply: bool,
+    /// (value, label) of the resolutions the member may close the item with now; empty when
+    /// closing is a coordinator's (the workflow's rule, `close_needs_coordinator`).
+    closings: Vec<(&'static str, &'static str)>,
     taken_by_me: bool,
     draft: String,
     message: Option<String>,
@@ -140,6 +149,12 @@ fn item_page(
     let mine = row.recorded_by == Some(me) || taken_by_me;
     let can_take = awaits && free && on_duty;
     let can_reply = awaits && (taken_by_me || mine || matches!(access, Access::Full) || (free && on_duty));
+    let may_close = matches!(access, Access::Full) || crate::items::workflow::member_may_close(conn, &row, me)?;
+    let closings = Resolution::ALL
+        .iter()
+        .filter(|r| may_close && ItemAction::Close(**r).next_state(row.state).is_some())
+        .map(|r| (r.as_str(), r.label_zh()))
+        .collect();
     let calendar = crate::calendar::store::known_years(conn, row.committee_id)?;
     let timeline = crate::items::store::events(conn, row.id, false)?
         .into_iter()
@@ -156,6 +171,7 @@ fn item_page(
         timeline,
         can_take,
         can_reply,
+        closings,
         taken_by_me,
         draft,
         message,
@@ -230,6 +246,47 @@ async fn reply(
             let (status, message) = (e.code.status(), render::form_message(&e));
             let (page, user) =
                 db::run(&pool, move |conn| Ok((item_page(conn, &user, id, now, text, Some(message))?, user))).await?;
+            render::page_as(&req, Some(&user), status, render::CSP, &page)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Deserialize)]
+struct CloseForm {
+    csrf: String,
+    resolution: String,
+}
+
+/// 办结: a member closes a consultation they answered, or a tier 1 item they hold; anything
+/// else is the coordinator's, and the page says so (`close_needs_coordinator`).
+#[post("/m/items/{id}/close")]
+async fn close(
+    req: HttpRequest,
+    user: MemberUser,
+    pool: web::Data<DbPool>,
+    clock: Clock,
+    id: web::Path<i64>,
+    form: web::Form<CloseForm>,
+) -> Result<HttpResponse, MemberError> {
+    user.check_csrf(&form.csrf)?;
+    let (id, auth, now) = (id.into_inner(), user.user.clone(), clock.now_naive());
+    let done = match Resolution::parse(&form.resolution) {
+        Some(resolution) => {
+            db::transaction(&pool, move |conn| {
+                duty_work::close_as(conn, &auth, id, resolution, None, now).map(drop).map_err(hidden)
+            })
+            .await
+        }
+        None => Err(ApiError::field("resolution", "invalid", "请选择办结方式")),
+    };
+    match done {
+        Ok(()) => render::redirect(&req, &user, format!("/m/items/{id}")),
+        Err(e) if e.code.status().is_client_error() && e.code != ErrorCode::NotFound => {
+            let (status, message) = (e.code.status(), render::form_message(&e));
+            let (page, user) =
+                db::run(&pool, move |conn| Ok((item_page(conn, &user, id, now, String::new(), Some(message))?, user)))
+                    .await?;
             render::page_as(&req, Some(&user), status, render::CSP, &page)
         }
         Err(e) => Err(e.into()),

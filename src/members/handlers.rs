@@ -8,6 +8,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use super::import;
 use super::store::{self, MemberQuery, NewMember};
 use super::views::{MemberView, views};
+use super::visibility;
 use super::workflow::{self, MemberChanges};
 use crate::auth::{Admin, AuthUser, Coordinator, SessionCheck, VenueScope, password};
 use crate::clock::Clock;
@@ -166,13 +167,16 @@ async fn list_members(
     let committee_id = coordinator.user.committee_id;
     let items = db::run(&pool, move |conn| {
         let rows = store::list(conn, committee_id, &query, page.after_id, page.limit + 1)?;
-        views(conn, committee_id, rows)
+        let views = views(conn, committee_id, rows)?;
+        Ok(visibility::shown_to(views, coordinator.user.member_id, &coordinator.scope))
     })
     .await?;
     Ok(web::Json(Page::from_rows(items, page, |m: &MemberView| m.id)))
 }
 
-/// One member: yourself, a member in your scope (coordinators), anyone (admins).
+/// One member: yourself, anyone of the committee (admins), or (coordinators) an account the
+/// member list shows you — members homed at your venues and the roving pool; staff accounts
+/// answer 404, members of other venues 403 `out_of_scope`.
 #[utoipa::path(
     tag = "members",
     params(("id" = i64, Path)),
@@ -192,16 +196,11 @@ async fn get_member(
     let id = id.into_inner();
     let view = db::run(&pool, move |conn| {
         let row = store::find(conn, user.committee_id, id)?;
-        if row.id != user.member_id && !user.roles.is_admin() {
-            if !user.roles.can_coordinate() {
-                return Err(ApiError::forbidden());
-            }
-            let scope = crate::auth::load_scope(conn, &user)?;
-            if let Some(home) = row.home_venue_id {
-                scope.check(home)?;
-            }
-        }
-        Ok(views(conn, user.committee_id, vec![row])?.remove(0))
+        // The list's rule: a coordinator reads what `GET /members` shows them, nothing more.
+        let scope = crate::auth::load_scope(conn, &user)?;
+        visibility::check_readable(conn, user.member_id, user.roles.can_coordinate(), &scope, &row)?;
+        let views = views(conn, user.committee_id, vec![row])?;
+        Ok(visibility::shown_to(views, user.member_id, &scope).remove(0))
     })
     .await?;
     Ok(web::Json(view))

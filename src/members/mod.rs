@@ -4,6 +4,7 @@ mod handlers;
 pub mod import;
 pub mod store;
 pub mod views;
+pub mod visibility;
 pub mod workflow;
 
 pub use handlers::routes;

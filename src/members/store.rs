@@ -113,11 +113,7 @@ pub fn list(
     }
     if let Some(venues) = &q.within_venues {
         // The roving pool is shared by every coordinator; staff accounts without a home are not in it.
-        query = query.filter(
-            members::home_venue_id
-                .eq_any(venues.clone())
-                .or(members::home_venue_id.is_null().and(members::roles.like("%member%"))),
-        );
+        query = super::visibility::readable_within(query, venues.clone());
     }
     if let Some(sector) = &q.sector {
         query = query.filter(members::sector.eq(sector.clone()));

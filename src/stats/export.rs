@@ -217,6 +217,7 @@ mod tests {
             late: 1,
             absent: 1,
             excused: 0,
+            unconfirmed_present: 0,
             items_collected: 2,
             consultations_answered: 1,
             avg_reply_hours: Some(1.5),

@@ -29,13 +29,19 @@ struct Duties {
     late: u32,
     absent: u32,
     excused: u32,
+    /// Of `present` and `late`: resting on an offline check-in no coordinator confirmed yet.
+    unconfirmed: u32,
 }
 
 impl Duties {
     /// Every duty counts as scheduled; only those that are over (or excused) get an outcome.
     /// A duty under way or ahead counts as scheduled only.
-    fn add(&mut self, status: AttendanceStatus) {
+    fn add(&mut self, row: &AttendanceRow) {
+        let status = row.status;
         self.scheduled += 1;
+        if row.unconfirmed && matches!(status, AttendanceStatus::Present | AttendanceStatus::Late) {
+            self.unconfirmed += 1;
+        }
         match status {
             AttendanceStatus::Present => self.present += 1,
             AttendanceStatus::Late => self.late += 1,
@@ -241,7 +247,7 @@ pub fn member_stats_with(
     let facts = load_facts(conn, committee_id, scope, period, now)?;
     let mut duties: BTreeMap<i64, Duties> = BTreeMap::new();
     for row in &facts.duties {
-        duties.entry(row.member_id).or_default().add(row.status);
+        duties.entry(row.member_id).or_default().add(row);
     }
     let mut collected: BTreeMap<i64, u32> = BTreeMap::new();
     let mut answered: BTreeMap<i64, Answers> = BTreeMap::new();
@@ -307,6 +313,7 @@ pub fn member_stats_with(
             late: d.late,
             absent: d.absent,
             excused: d.excused,
+            unconfirmed_present: d.unconfirmed,
             items_collected: collected.get(&member_id).copied().unwrap_or(0),
             consultations_answered: a.count,
             avg_reply_hours: a.average(),
@@ -331,7 +338,7 @@ pub fn venue_stats(
     let facts = load_facts(conn, committee_id, scope, period, now)?;
     let mut duties: BTreeMap<i64, Duties> = BTreeMap::new();
     for row in &facts.duties {
-        duties.entry(row.venue_id).or_default().add(row.status);
+        duties.entry(row.venue_id).or_default().add(row);
     }
     let mut received: BTreeMap<i64, u32> = BTreeMap::new();
     let mut answered: BTreeMap<i64, Answers> = BTreeMap::new();
@@ -371,6 +378,7 @@ pub fn venue_stats(
                 late: d.late,
                 absent: d.absent,
                 excused: d.excused,
+                unconfirmed_present: d.unconfirmed,
                 items_received: received.get(&venue_id).copied().unwrap_or(0),
                 consultations_answered: a.count,
                 avg_reply_hours: a.average(),

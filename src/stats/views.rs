@@ -29,6 +29,9 @@ pub struct MemberStats {
     pub absent: u32,
     /// Off the duty through approved leave or an approved swap.
     pub excused: u32,
+    /// Of `present` and `late`: how many rest on a check-in uploaded offline that no
+    /// coordinator has confirmed yet (they count until one refuses them).
+    pub unconfirmed_present: u32,
     /// Items received in the period that the member recorded, that came in at one of their
     /// duties, or that they took from the live inbox.
     pub items_collected: u32,
@@ -58,6 +61,9 @@ pub struct VenueStats {
     pub late: u32,
     pub absent: u32,
     pub excused: u32,
+    /// Of `present` and `late`: how many rest on a check-in uploaded offline that no
+    /// coordinator has confirmed yet (they count until one refuses them).
+    pub unconfirmed_present: u32,
     /// Items (consultations and opinions) received at the venue in the period.
     pub items_received: u32,
     /// Consultations received at the venue in the period that have an answer (by anyone).
@@ -211,6 +217,7 @@ mod tests {
             late: 0,
             absent,
             excused: 0,
+            unconfirmed_present: 0,
             items_collected: 0,
             consultations_answered: 0,
             avg_reply_hours: None,

@@ -69,6 +69,7 @@ fn matrix() -> Vec<(&'static str, &'static str, &'static str, Body, &'static str
         ("GET", "/api/v1/swap-requests", "/api/v1/swap-requests", Empty, "UUAAAAA"),
         ("GET", "/api/v1/leave-requests", "/api/v1/leave-requests", Empty, "UUAAAAA"),
         ("GET", "/api/v1/checkins", "/api/v1/checkins", Empty, "UUFAAAA"),
+        ("GET", "/api/v1/checkins/unconfirmed", "/api/v1/checkins/unconfirmed", Empty, "UUFAAAA"),
         ("GET", "/api/v1/attendance", "/api/v1/attendance?from=2026-11-01&to=2027-01-31", Empty, "UUFAAAA"),
         ("GET", "/api/v1/items", "/api/v1/items", Empty, "UUFAAAA"),
         ("GET", "/api/v1/items/{id}", "/api/v1/items/{item}", Empty, "UUAFAAN"),
@@ -182,6 +183,21 @@ fn matrix() -> Vec<(&'static str, &'static str, &'static str, Body, &'static str
             "/api/v1/checkins/manual",
             "/api/v1/checkins/manual",
             Json(json!({ "assignment_id": "{other_duty}", "reason": "联络员代签" })),
+            "UUFFAAN",
+        ),
+        // {checkin} was recorded by hand: it needs no review, so those let through get 409.
+        (
+            "POST",
+            "/api/v1/checkins/{id}/confirm",
+            "/api/v1/checkins/{checkin}/confirm",
+            Json(json!({ "note": "有接待记录" })),
+            "UUFFAAN",
+        ),
+        (
+            "POST",
+            "/api/v1/checkins/{id}/refuse",
+            "/api/v1/checkins/{checkin}/refuse",
+            Json(json!({ "reason": "未到场" })),
             "UUFFAAN",
         ),
         ("POST", "/api/v1/checkins/{id}/checkout", "/api/v1/checkins/{checkin}/checkout", Json(json!({})), "UUANNNN"),
@@ -534,4 +550,80 @@ async fn ended_sessions_open_no_route_of_the_matrix() {
         }
     }
     assert!(wrong.is_empty(), "{} call(s) let an ended session through:\n{}", wrong.len(), wrong.join("\n"));
+}
+
+/// Issue 17, finding 10: one member's read follows the member list's rule. A coordinator
+/// reads the members of their venues and the roving pool — not the office's account, not
+/// another coordinator's (404, as the list does not show them), not a member of another venue
+/// (403) — and sees others' coordinator venues only among their own.
+#[tokio::test]
+async fn a_member_is_read_as_the_member_list_shows_them() {
+    let app = spawn_app().await;
+    let c = app.committee("staff", "53").await;
+    let admin = app.token(&c.admin_phone).await;
+    let (a, b) = (app.venue(&admin, "staff-a", "甲工作室").await, app.venue(&admin, "staff-b", "乙工作室").await);
+    let coordinator = |n: u32, venues: Vec<i64>| json!({ "name": format!("联络员{n}"), "phone": c.phone(n), "roles": ["coordinator"], "coordinator_venue_ids": venues });
+    app.member(&admin, coordinator(1, vec![a])).await;
+    let coordinator_b = app.member(&admin, coordinator(2, vec![b])).await;
+    let member =
+        |n: u32, home: Option<i64>| json!({ "name": format!("委员{n}"), "phone": c.phone(n), "home_venue_id": home });
+    app.member(&admin, member(3, Some(a))).await;
+    let home_a = app.member(&admin, member(4, Some(a))).await;
+    let home_b = app.member(&admin, member(5, Some(b))).await;
+    let roving = app.member(&admin, member(6, None)).await;
+    // A member of studio A who also coordinates both studios.
+    let both = app
+        .member(
+            &admin,
+            json!({ "name": "委员兼联络员", "phone": c.phone(7), "home_venue_id": a, "roles": ["member", "coordinator"],
+                    "coordinator_venue_ids": [a, b] }),
+        )
+        .await;
+    let other = app.committee("staff-other", "54").await;
+    let tokens = [
+        app.token(&c.phone(3)).await,
+        app.token(&c.phone(1)).await,
+        admin.clone(),
+        app.token(&other.admin_phone).await,
+    ];
+    // Callers: member of A, coordinator of A, admin, admin of another committee.
+    let table = [
+        ("the office's account", c.admin_id, "FNAN"),
+        ("another venue's coordinator", coordinator_b, "FNAN"),
+        ("a member of another venue", home_b, "FFAN"),
+        ("a member of the venue", home_a, "FAAN"),
+        ("a roving member", roving, "FAAN"),
+        ("a member of the venue coordinating two", both, "FAAN"),
+    ];
+    let mut wrong = Vec::new();
+    for (what, id, expected) in table {
+        let mut got = String::new();
+        for token in &tokens {
+            got.push(outcome(app.get(&format!("/api/v1/members/{id}"), token).await.status().as_u16()));
+        }
+        if got != expected {
+            wrong.push(format!("{what}: expected {expected}, got {got}"));
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+
+    // The list shows the coordinator exactly the accounts they may read one by one.
+    let listed: Value = app.get("/api/v1/members?limit=200", &tokens[1]).await.json().await.unwrap();
+    let listed: BTreeSet<i64> = listed["items"].as_array().unwrap().iter().map(|m| m["id"].as_i64().unwrap()).collect();
+    let me = app.get("/api/v1/me", &tokens[1]).await.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+    let member_3 = app.get("/api/v1/me", &tokens[0]).await.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+    assert_eq!(listed, BTreeSet::from([member_3, home_a, roving, both]), "and not themself ({me}) as staff");
+    // Of the member who coordinates two studios, the coordinator of A learns only A.
+    let read = |token: String| {
+        let app = &app;
+        async move {
+            let v: Value = app.get(&format!("/api/v1/members/{both}"), &token).await.json().await.unwrap();
+            v["coordinator_venue_ids"].clone()
+        }
+    };
+    assert_eq!(read(tokens[1].clone()).await, json!([a]));
+    assert_eq!(read(admin.clone()).await, json!([a, b]));
+    let in_list: Value = app.get(&format!("/api/v1/members?venue_id={a}"), &tokens[1]).await.json().await.unwrap();
+    let entry = in_list["items"].as_array().unwrap().iter().find(|m| m["id"] == both).unwrap().clone();
+    assert_eq!(entry["coordinator_venue_ids"], json!([a]));
 }

@@ -297,11 +297,13 @@ async fn offline_batches_are_judged_at_scan_time() {
     };
     let ten_ago = at(10);
     let dup = nonce();
+    // The venue has a geofence: offline scans carry the phone's location.
+    let here = json!({ "latitude": 27.6620, "longitude": 120.5652 });
     let scans = json!({ "scans": [
-        { "payload": code_at(ten_ago), "nonce": dup, "scanned_at": ten_ago },
-        { "payload": code_at(ten_ago), "nonce": dup, "scanned_at": ten_ago },
-        { "payload": code_at(at(73 * 60)), "nonce": nonce(), "scanned_at": at(73 * 60) },
-        { "payload": code_at(at(20)), "nonce": nonce(), "scanned_at": ten_ago },
+        { "payload": code_at(ten_ago), "nonce": dup, "scanned_at": ten_ago, "location": here },
+        { "payload": code_at(ten_ago), "nonce": dup, "scanned_at": ten_ago, "location": here },
+        { "payload": code_at(at(73 * 60)), "nonce": nonce(), "scanned_at": at(73 * 60), "location": here },
+        { "payload": code_at(at(20)), "nonce": nonce(), "scanned_at": ten_ago, "location": here },
     ]});
     let res = app.post("/api/v1/checkins/batch", &s.member_token, scans).await;
     assert_eq!(res.status(), 200);
@@ -311,6 +313,8 @@ async fn offline_batches_are_judged_at_scan_time() {
     assert_eq!(results[0]["late_upload"], true);
     assert_eq!(results[0]["late"], false, "scanned 10 minutes after the start: on time");
     assert_eq!(results[0]["duty"]["assignment_id"], assignment);
+    assert_eq!(results[0]["assurance"], "low", "an offline upload is not a live scan");
+    assert_eq!(results[0]["review"], "pending");
     assert_eq!(results[1], results[0], "duplicate entry, same nonce, same answer");
     assert_eq!(results[2]["outcome"], "upload_too_old");
     assert_eq!(results[3]["outcome"], "expired_code", "a code from 20 minutes ago scanned 10 minutes ago");

@@ -108,3 +108,66 @@ async fn the_demo_is_laid_around_the_day_it_starts() {
     .unwrap();
     assert_eq!(queued, (1, 0), "one notice for 2027, however often the worker looks");
 }
+
+/// Issue 17, finding 12: the demo signs tokens with a published secret, so it serves only a
+/// database it created. On an empty database it makes the county (and a second start reuses
+/// it); a database holding any other committee — even a real one coded `pingyang` — is refused.
+#[tokio::test]
+async fn the_demo_refuses_a_database_it_did_not_create() {
+    let app = spawn_app().await;
+    let ensure = |app: &crate::helpers::TestApp| {
+        let (pool, now) = (app.pool.clone(), app.clock.now_naive());
+        async move {
+            tokio::task::spawn_blocking(move || {
+                zhiban::demo::ensure(&mut pool.get().unwrap(), now).map(|c| c.committee_id)
+            })
+            .await
+            .unwrap()
+        }
+    };
+    let first = ensure(&app).await.expect("an empty database becomes the demo's");
+    assert_eq!(ensure(&app).await.expect("the second start reuses it"), first);
+    // Another committee added to the demo's database: its tokens could be forged.
+    app.committee("other", "52").await;
+    let refused = ensure(&app).await.expect_err("a database with another committee");
+    assert!(refused.to_string().contains(zhiban::demo::NOT_A_DEMO_DATABASE), "{refused}");
+
+    // A real committee that happens to be coded `pingyang`, created by create-committee, with
+    // another beside it: the old check took it for the demo's.
+    let real = spawn_app().await;
+    real.committee(zhiban::demo::COMMITTEE_CODE, "39").await;
+    assert!(ensure(&real).await.is_err(), "a pingyang the demo did not create");
+    real.committee("wenzhou", "38").await;
+    assert!(ensure(&real).await.is_err());
+
+    // The binary says why and exits, serving nothing with the demo's secret.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_zhiban"))
+        .arg("demo")
+        .env("DATABASE_URL", &real.db.url)
+        .env_remove("ZHIBAN_JWT_SECRET")
+        .env("ZHIBAN_BIND", "127.0.0.1:0")
+        .env("ZHIBAN_WORKER", "off")
+        .env("RUST_LOG", "warn")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run zhiban demo");
+    let out = wait_for_exit(out, std::time::Duration::from_secs(60)).await;
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(!out.status.success(), "refused: {text}");
+    assert!(text.contains("was not created by `zhiban demo`"), "{text}");
+}
+
+/// Waits for the child to exit; kills it (and fails) when it is still running after `limit`.
+async fn wait_for_exit(mut child: std::process::Child, limit: std::time::Duration) -> std::process::Output {
+    let started = std::time::Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if started.elapsed() > limit {
+            child.kill().unwrap();
+            panic!("`zhiban demo` kept running on a database it did not create");
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    child.wait_with_output().unwrap()
+}

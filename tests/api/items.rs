@@ -912,3 +912,83 @@ async fn paragraphs_are_taken_wherever_people_write_and_the_form_chooses_no_kind
     let tracking = app.client.get(app.url(&format!("/r/t/{code}"))).send().await.unwrap().text().await.unwrap();
     assert!(tracking.contains(r#"<p class="text">第一段"#), "shown with its line breaks kept: {tracking}");
 }
+
+/// Issue 17, finding 3: a member on duty took a resident's opinion and closed it as not
+/// actionable — no tier, no answer, and the resident's page said 已办结. Members close only a
+/// consultation they answered or a tier 1 item they hold; anything else is a coordinator's.
+#[tokio::test]
+async fn a_member_closes_only_what_the_workflow_hands_them() {
+    let app = spawn_app_at(november_2026()).await;
+    let o = office(&app).await;
+    let member =
+        app.member(&o.admin, json!({ "name": "值班委员", "phone": o.c.phone(30), "home_venue_id": o.venue })).await;
+    duty(&app, o.c.id, o.venue, member, -30, 120).await;
+    let t = app.token(&o.c.phone(30)).await;
+    let public = |code: String| {
+        let app = &app;
+        async move {
+            let url = app.url(&format!("/api/v1/public/items/{code}"));
+            app.client.get(url).send().await.unwrap().json::<Value>().await.unwrap()["state"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        }
+    };
+    let arrive = |body: Value| {
+        let (app, t) = (&app, t.clone());
+        async move {
+            let code = submit_json(app, body).await.json::<Value>().await.unwrap()["tracking_code"]
+                .as_str()
+                .unwrap()
+                .to_owned();
+            let inbox: Value = app.get("/api/v1/me/inbox", &t).await.json().await.unwrap();
+            let id = inbox[0]["id"].as_i64().unwrap();
+            assert_eq!(app.post(&format!("/api/v1/items/{id}/take"), &t, json!({})).await.status(), 200);
+            (id, code)
+        }
+    };
+    let close = |id: i64, resolution: &str| {
+        let (app, t) = (&app, t.clone());
+        let body = json!({ "resolution": resolution });
+        async move { app.post(&format!("/api/v1/items/{id}/close"), &t, body).await }
+    };
+
+    // The opinion, taken, untriaged and unanswered: not the member's to close.
+    let (opinion_id, opinion_code) = arrive(opinion(o.venue_code, "小区门口积水严重", None)).await;
+    let refused = problem(close(opinion_id, "not_actionable").await, 403, "close_needs_coordinator").await;
+    assert!(refused["title"].as_str().unwrap().contains("coordinator"), "{refused}");
+    assert_eq!(public(opinion_code.clone()).await, "received", "the resident's page is not told 已办结");
+    // Answered by the member, an opinion still needs a coordinator.
+    assert_eq!(
+        app.post(&format!("/api/v1/items/{opinion_id}/reply"), &t, json!({ "text": "已记录，转交处理。" }))
+            .await
+            .status(),
+        200
+    );
+    problem(close(opinion_id, "resolved").await, 403, "close_needs_coordinator").await;
+    let res = app
+        .post(&format!("/api/v1/items/{opinion_id}/close"), &o.coordinator, json!({ "resolution": "resolved" }))
+        .await;
+    assert_eq!(res.status(), 200, "a coordinator closes it");
+
+    // A consultation: not before the member answered it; then yes.
+    let consultation = json!({ "venue_code": o.venue_code, "kind": "consultation", "topic": "社会保障",
+                                "body": "灵活就业怎么交社保？", "consent": true });
+    let (consult_id, consult_code) = arrive(consultation).await;
+    problem(close(consult_id, "duplicate").await, 403, "close_needs_coordinator").await;
+    assert_eq!(
+        app.post(&format!("/api/v1/items/{consult_id}/reply"), &t, json!({ "text": "到县社保中心窗口办理。" }))
+            .await
+            .status(),
+        200
+    );
+    assert_eq!(close(consult_id, "answered").await.status(), 200);
+    assert_eq!(public(consult_code).await, "closed");
+
+    // A tier 1 item (即办) the member holds: theirs to close.
+    let (easy_id, _) = arrive(opinion(o.venue_code, "路灯不亮了", None)).await;
+    let triage = json!({ "importance": "normal", "difficulty": "easy" });
+    assert_eq!(app.post(&format!("/api/v1/items/{easy_id}/triage"), &o.coordinator, triage).await.status(), 200);
+    assert_eq!(close(easy_id, "not_actionable").await.status(), 200);
+    assert_eq!(public(opinion_code).await, "closed");
+}

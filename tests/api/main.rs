@@ -24,6 +24,7 @@ mod member_pages;
 mod members;
 mod migrations;
 mod notices;
+mod offline_review;
 mod outbox;
 mod requests;
 mod rosters;

@@ -877,3 +877,41 @@ async fn page_authorization() {
     assert_eq!(leave_now["items"][0]["status"], "pending");
     problem(app.get(&format!("/api/v1/items/{item}"), &app.token(&k.phones[3]).await).await, 404, "not_found").await;
 }
+
+/// Issue 17, finding 3 on the phone: the member closes a consultation they answered; an
+/// opinion they only took is the coordinator's, and the page says so in Chinese.
+#[tokio::test]
+async fn a_member_closes_on_the_phone_only_what_the_workflow_hands_them() {
+    let app = spawn_app_at(reception_morning()).await;
+    let k = reception(&app).await;
+    let lin = Phone::sign_in(&app, &k.phones[0]).await;
+    let res = submit_json(
+        &app,
+        json!({ "venue_code": k.venue_code, "kind": "opinion", "topic": "环境保护", "body": "河边有人倒垃圾", "consent": true }),
+    )
+    .await;
+    assert_eq!(res.status(), 201);
+    let inbox: Value = app.get("/api/v1/me/inbox", &app.token(&k.phones[0]).await).await.json().await.unwrap();
+    let opinion = inbox[0]["id"].as_i64().unwrap();
+    assert_eq!(lin.post(&format!("/m/items/{opinion}/take"), &[]).await.status(), 303);
+    let page = lin.page(&format!("/m/items/{opinion}")).await;
+    assert!(!page.contains("办结此事项"), "no closing form for what is the coordinator's: {page}");
+    let res = lin.post(&format!("/m/items/{opinion}/close"), &[("resolution", "not_actionable")]).await;
+    assert_eq!(res.status(), 403);
+    assert!(res.text().await.unwrap().contains(zhiban::error::ErrorCode::CloseNeedsCoordinator.message_zh()));
+    let detail: Value = app.get(&format!("/api/v1/items/{opinion}"), &k.admin).await.json().await.unwrap();
+    assert_eq!(detail["state"], "received");
+
+    let item = consultation(&app, &k, "医保卡丢了怎么补办？").await;
+    assert_eq!(lin.post(&format!("/m/items/{item}/take"), &[]).await.status(), 303);
+    assert_eq!(
+        lin.post(&format!("/m/items/{item}/reply"), &[("text", "带身份证到镇便民服务中心补办。")]).await.status(),
+        303
+    );
+    let page = lin.page(&format!("/m/items/{item}")).await;
+    assert!(page.contains("办结此事项") && page.contains(r#"<label for="close-resolution">"#), "{page}");
+    let res = lin.post(&format!("/m/items/{item}/close"), &[("resolution", "answered")]).await;
+    assert_eq!(res.status(), 303);
+    let detail: Value = app.get(&format!("/api/v1/items/{item}"), &k.admin).await.json().await.unwrap();
+    assert_eq!(detail["state"], "closed");
+}
