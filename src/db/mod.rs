@@ -153,7 +153,16 @@ pub fn connect(location: &DatabaseLocation, max_size: u32) -> anyhow::Result<DbP
     // Open one connection by hand first: r2d2 would only retry and time out, hiding why.
     r2d2::ManageConnection::connect(&manager)
         .map_err(|e| anyhow::anyhow!("cannot connect to {}: {e}", location.redacted()))?;
-    let pool = r2d2::Pool::builder().max_size(max_size).connection_timeout(Duration::from_secs(10)).build(manager)?;
+    // A PostgreSQL connection is tested as it leaves the pool (a `SELECT 1`), so one the
+    // server dropped — a failover, a restart — is replaced instead of failing the request. An
+    // embedded SQLite connection cannot be dropped from under us, and the test would be one
+    // more statement on every request.
+    let test_on_check_out = matches!(location, DatabaseLocation::Postgres(_));
+    let pool = r2d2::Pool::builder()
+        .max_size(max_size)
+        .connection_timeout(Duration::from_secs(10))
+        .test_on_check_out(test_on_check_out)
+        .build(manager)?;
     Ok(pool)
 }
 
