@@ -19,6 +19,15 @@ pub struct Notice {
 
 type Row = (i64, String, String, NaiveDateTime, Option<NaiveDateTime>);
 
+/// What a notice is read as: its own row and its notification's payload.
+const COLUMNS: (
+    member_notices::id,
+    member_notices::kind,
+    outbox::payload,
+    member_notices::created_at,
+    member_notices::read_at,
+) = (member_notices::id, member_notices::kind, outbox::payload, member_notices::created_at, member_notices::read_at);
+
 fn notice((id, kind, payload, created_at, read_at): Row) -> Notice {
     Notice { id, kind, payload: serde_json::from_str(&payload).unwrap_or_default(), created_at, read_at }
 }
@@ -34,17 +43,7 @@ pub fn page(
     if request.after_id > 0 {
         query = query.filter(member_notices::id.lt(request.after_id));
     }
-    let rows: Vec<Row> = query
-        .order(member_notices::id.desc())
-        .limit(request.limit + 1)
-        .select((
-            member_notices::id,
-            member_notices::kind,
-            outbox::payload,
-            member_notices::created_at,
-            member_notices::read_at,
-        ))
-        .load(conn)?;
+    let rows: Vec<Row> = query.order(member_notices::id.desc()).limit(request.limit + 1).select(COLUMNS).load(conn)?;
     Ok(crate::pagination::Page::from_rows(rows.into_iter().map(notice).collect(), request, |n| n.id))
 }
 
@@ -55,13 +54,7 @@ pub fn list(conn: &mut DbConnection, member_id: i64, limit: i64) -> Result<Vec<N
         .filter(member_notices::member_id.eq(member_id))
         .order(member_notices::id.desc())
         .limit(limit)
-        .select((
-            member_notices::id,
-            member_notices::kind,
-            outbox::payload,
-            member_notices::created_at,
-            member_notices::read_at,
-        ))
+        .select(COLUMNS)
         .load(conn)?;
     Ok(rows.into_iter().map(notice).collect())
 }
@@ -78,13 +71,7 @@ pub fn find(conn: &mut DbConnection, member_id: i64, id: i64) -> Result<Notice, 
     let row: Row = member_notices::table
         .inner_join(outbox::table)
         .filter(member_notices::id.eq(id).and(member_notices::member_id.eq(member_id)))
-        .select((
-            member_notices::id,
-            member_notices::kind,
-            outbox::payload,
-            member_notices::created_at,
-            member_notices::read_at,
-        ))
+        .select(COLUMNS)
         .first(conn)?;
     Ok(notice(row))
 }
