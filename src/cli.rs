@@ -145,6 +145,7 @@ async fn demo(settings: Settings) -> anyhow::Result<()> {
     println!(
         "\n  zhiban demo — 平阳县政协: {venues} venues, {members} members, rosters published {from} to {to}\n  \
          ({calendars})\n\n  \
+         Members      {base}/m   (委员 on their phones, in WeChat, DingTalk or any browser: sign in below)\n  \
          Console      {base}/console   (coordinators and the office, in a browser: sign in below)\n  \
          API          {base}/api/v1\n  \
          OpenAPI      {base}/api-spec/openapi.json\n  \
@@ -155,7 +156,8 @@ async fn demo(settings: Settings) -> anyhow::Result<()> {
          admin        {admin} / {pw}\n  \
          coordinator  {coord} / {pw}   ({coord_venue})\n  \
          member       {member} / {pw}   ({member_venue})\n  \
-         \x20            on duty at the CPPCC Home 30 minutes from now, check-in open: scan the Home display\n\n  \
+         \x20            on duty at the CPPCC Home 30 minutes from now, check-in open: scan the Home display\n  \
+         \x20            with the phone's camera (it opens {base}/m/c/…), or sign in at {base}/m\n\n  \
          Try:\n  \
          curl -s {base}/api/v1/auth/login -H 'content-type: application/json' \\\n    \
          -d '{{\"phone\":\"{admin}\",\"password\":\"{pw}\"}}'\n  \
