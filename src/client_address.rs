@@ -28,15 +28,18 @@ impl TrustedProxies {
 /// forwarded headers (`X-Forwarded-For`, `-Host`, `-Proto`, `Forwarded`) believed, since
 /// anyone else can send them.
 pub fn from_trusted_proxy(req: &HttpRequest) -> bool {
-    let trusted = req.app_data::<web::Data<TrustedProxies>>().map(|t| t.0.as_slice()).unwrap_or_default();
-    req.peer_addr().is_some_and(|peer| trusted.contains(&peer.ip()))
+    req.peer_addr().is_some_and(|peer| trusted(req).contains(&peer.ip()))
+}
+
+fn trusted(req: &HttpRequest) -> &[IpAddr] {
+    req.app_data::<web::Data<TrustedProxies>>().map(|t| t.0.as_slice()).unwrap_or_default()
 }
 
 /// The peer, or — when the peer is a trusted proxy — the nearest hop of `X-Forwarded-For`
 /// that is not one of ours (the proxies append; the rightmost entries are the most trusted).
 pub fn client_address(req: &HttpRequest) -> String {
     let Some(peer) = req.peer_addr().map(|a| a.ip()) else { return String::new() };
-    let trusted = req.app_data::<web::Data<TrustedProxies>>().map(|t| t.0.as_slice()).unwrap_or_default();
+    let trusted = trusted(req);
     if !trusted.contains(&peer) {
         return peer.to_string();
     }

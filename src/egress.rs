@@ -145,9 +145,11 @@ impl Outbound {
         Ok(Self { client, egress })
     }
 
-    /// A POST to `url`, unless its address is refused.
-    pub fn post(&self, url: reqwest::Url) -> Result<reqwest::RequestBuilder, Refused> {
-        self.egress.check_url(&url)?;
+    /// A POST to a stored address, or why it is not sent (recorded as the attempt's
+    /// `last_error`): an address that is not a URL, or one deliveries may not reach.
+    pub fn post(&self, url: &str) -> Result<reqwest::RequestBuilder, String> {
+        let url = reqwest::Url::parse(url).map_err(|_| "invalid webhook URL".to_owned())?;
+        self.egress.check_url(&url).map_err(|refused| refused.to_string())?;
         Ok(self.client.post(url))
     }
 }

@@ -220,30 +220,24 @@ pub async fn deliver(
     };
     let body = envelope(&row);
     let timestamp = now.and_utc().timestamp();
-    let Ok(url) = reqwest::Url::parse(&url) else {
-        let (worker, policy, error) = (worker_id.to_owned(), *policy, Some("invalid webhook URL".to_owned()));
-        return blocking(pool, move |conn| record(conn, &row, &worker, now, error, &policy)).await;
-    };
-    let request = match client.post(url) {
-        Ok(request) => request,
-        Err(refused) => {
-            let (worker, policy, error) = (worker_id.to_owned(), *policy, Some(refused.to_string()));
-            return blocking(pool, move |conn| record(conn, &row, &worker, now, error, &policy)).await;
+    let error = match client.post(&url) {
+        Err(unsent) => Some(unsent),
+        Ok(request) => {
+            let sent = request
+                .header(reqwest::header::CONTENT_TYPE, "application/json")
+                .header("X-Zhiban-Event", &row.kind)
+                .header("X-Zhiban-Delivery", row.id.to_string())
+                .header("X-Zhiban-Timestamp", timestamp.to_string())
+                .header("X-Zhiban-Signature", signature(&secret, timestamp, &body))
+                .body(body)
+                .send()
+                .await;
+            match sent {
+                Ok(res) if res.status().is_success() => None,
+                Ok(res) => Some(format!("HTTP {}", res.status())),
+                Err(e) => Some(describe(&e)),
+            }
         }
-    };
-    let sent = request
-        .header(reqwest::header::CONTENT_TYPE, "application/json")
-        .header("X-Zhiban-Event", &row.kind)
-        .header("X-Zhiban-Delivery", row.id.to_string())
-        .header("X-Zhiban-Timestamp", timestamp.to_string())
-        .header("X-Zhiban-Signature", signature(&secret, timestamp, &body))
-        .body(body)
-        .send()
-        .await;
-    let error = match sent {
-        Ok(res) if res.status().is_success() => None,
-        Ok(res) => Some(format!("HTTP {}", res.status())),
-        Err(e) => Some(describe(&e)),
     };
     let (worker, policy) = (worker_id.to_owned(), *policy);
     blocking(pool, move |conn| record(conn, &row, &worker, now, error, &policy)).await

@@ -122,10 +122,9 @@ pub fn dingtalk_url(d: &DingTalk, now: NaiveDateTime) -> anyhow::Result<String> 
 /// DingTalk and WeCom answer HTTP 200 with `{"errcode": 0, "errmsg": "ok"}` when they took the
 /// message; any other errcode (130101: too fast; 310000: bad signature) is a failure.
 async fn robot(client: &Outbound, url: &str, payload: &Value) -> Sent {
-    let request = match reqwest::Url::parse(url).map(|url| client.post(url)) {
-        Ok(Ok(request)) => request,
-        Ok(Err(refused)) => return Sent { error: Some(refused.to_string()), remaining: None },
-        Err(_) => return Sent { error: Some("invalid webhook URL".to_owned()), remaining: None },
+    let request = match client.post(url) {
+        Ok(request) => request,
+        Err(unsent) => return Sent { error: Some(unsent), remaining: None },
     };
     let res = request.json(payload).send().await;
     let error = match res {
@@ -182,9 +181,9 @@ async fn sms(client: &Outbound, s: &Sms, payload: &Value, now: NaiveDateTime) ->
             timestamp,
         }
         .authorization();
-        let request = match client.post(url.clone()) {
+        let request = match client.post(url.as_str()) {
             Ok(request) => request,
-            Err(refused) => return Sent { error: Some(refused.to_string()), remaining: None },
+            Err(unsent) => return Sent { error: Some(unsent), remaining: None },
         };
         let res = request
             .header(reqwest::header::CONTENT_TYPE, TENCENT_CONTENT_TYPE)
