@@ -362,7 +362,19 @@ fn judge(
     let late = at_naive > candidate.starts_at + Duration::minutes(LATE_AFTER_MINUTES);
     let mut result = ScanResult::new(Outcome::Ok, offline, late_upload);
     result.duty = Some(candidate.duty.clone());
-    let location = request.location;
+    let mark = ScanMark {
+        checked_in_at: at_naive,
+        received_at: now,
+        method,
+        assurance,
+        late,
+        offline,
+        late_upload,
+        latitude: request.location.map(|l| l.latitude),
+        longitude: request.location.map(|l| l.longitude),
+        review,
+        code_step,
+    };
     let inserted = crate::db::may_conflict(conn, |conn| {
         diesel::insert_into(checkins::table)
             .values((
@@ -371,17 +383,7 @@ fn judge(
                 checkins::member_id.eq(member_id),
                 checkins::venue_id.eq(venue.id),
                 checkins::shift_id.eq(candidate.duty.shift_id),
-                checkins::checked_in_at.eq(at_naive),
-                checkins::received_at.eq(now),
-                checkins::method.eq(method),
-                checkins::assurance.eq(assurance),
-                checkins::late.eq(late),
-                checkins::offline.eq(offline),
-                checkins::late_upload.eq(late_upload),
-                checkins::latitude.eq(location.map(|l| l.latitude)),
-                checkins::longitude.eq(location.map(|l| l.longitude)),
-                checkins::review.eq(review),
-                checkins::code_step.eq(code_step),
+                &mark,
             ))
             .returning(checkins::id)
             .get_result::<i64>(conn)
@@ -408,21 +410,12 @@ fn judge(
                 let retaken = diesel::update(
                     checkins::table.filter(checkins::id.eq(id).and(checkins::review.eq(CheckinReview::Refused))),
                 )
+                // A live scan (no review): the mark is not offline, and the refusal is cleared.
                 .set((
-                    checkins::checked_in_at.eq(at_naive),
-                    checkins::received_at.eq(now),
-                    checkins::method.eq(method),
-                    checkins::assurance.eq(assurance),
-                    checkins::late.eq(late),
-                    checkins::offline.eq(false),
-                    checkins::late_upload.eq(false),
-                    checkins::latitude.eq(location.map(|l| l.latitude)),
-                    checkins::longitude.eq(location.map(|l| l.longitude)),
-                    checkins::review.eq(None::<CheckinReview>),
+                    &mark,
                     checkins::reviewed_by.eq(None::<i64>),
                     checkins::reviewed_at.eq(None::<NaiveDateTime>),
                     checkins::review_note.eq(None::<String>),
-                    checkins::code_step.eq(code_step),
                 ))
                 .execute(conn)?;
                 if retaken == 1 {
@@ -480,6 +473,24 @@ pub fn preview(
         poster: matches!(code, ScannedCode::Poster { .. }),
         duty,
     })
+}
+
+/// What a scan records of the check-in: written when it is first made, and written again
+/// when a live scan takes the place of a refused offline one.
+#[derive(Insertable, AsChangeset)]
+#[diesel(table_name = checkins, treat_none_as_null = true)]
+struct ScanMark {
+    checked_in_at: NaiveDateTime,
+    received_at: NaiveDateTime,
+    method: CheckinMethod,
+    assurance: Assurance,
+    late: bool,
+    offline: bool,
+    late_upload: bool,
+    latitude: Option<f64>,
+    longitude: Option<f64>,
+    review: Option<CheckinReview>,
+    code_step: Option<i64>,
 }
 
 /// Which of these assignments have a check-in that counts (not refused by a coordinator).
