@@ -88,12 +88,7 @@ async fn read_notice(
     id: web::Path<i64>,
 ) -> Result<web::Json<NoticeView>, ApiError> {
     let (id, now) = (id.into_inner(), clock.now_naive());
-    let notice = db::run(&pool, move |conn| {
-        super::notices::mark_read(conn, user.member_id, id, now)?;
-        // Read back, so the answer carries the time it was read.
-        super::notices::find(conn, user.member_id, id)
-    })
-    .await?;
+    let notice = db::run(&pool, move |conn| super::notices::mark_read(conn, user.member_id, id, now)).await?;
     Ok(web::Json(notice.into()))
 }
 

@@ -67,7 +67,7 @@ pub fn unread_count(conn: &mut DbConnection, member_id: i64) -> Result<i64, ApiE
 }
 
 /// One of the member's notices; another member's is not found.
-pub fn find(conn: &mut DbConnection, member_id: i64, id: i64) -> Result<Notice, ApiError> {
+fn find(conn: &mut DbConnection, member_id: i64, id: i64) -> Result<Notice, ApiError> {
     let row: Row = member_notices::table
         .inner_join(outbox::table)
         .filter(member_notices::id.eq(id).and(member_notices::member_id.eq(member_id)))
@@ -77,12 +77,15 @@ pub fn find(conn: &mut DbConnection, member_id: i64, id: i64) -> Result<Notice, 
 }
 
 /// Marks one of the member's notices read (once: reading it again keeps the first time);
-/// another member's is not found. The notice as it was before.
+/// another member's is not found. The notice, read.
 pub fn mark_read(conn: &mut DbConnection, member_id: i64, id: i64, now: NaiveDateTime) -> Result<Notice, ApiError> {
-    let found = find(conn, member_id, id)?;
-    diesel::update(member_notices::table.find(id).filter(member_notices::read_at.is_null()))
-        .set(member_notices::read_at.eq(now))
-        .execute(conn)?;
+    let mut found = find(conn, member_id, id)?;
+    if found.read_at.is_none() {
+        diesel::update(member_notices::table.find(id).filter(member_notices::read_at.is_null()))
+            .set(member_notices::read_at.eq(now))
+            .execute(conn)?;
+        found.read_at = Some(now);
+    }
     Ok(found)
 }
 
