@@ -79,14 +79,15 @@ fn find(conn: &mut DbConnection, member_id: i64, id: i64) -> Result<Notice, ApiE
 /// Marks one of the member's notices read (once: reading it again keeps the first time);
 /// another member's is not found. The notice, read.
 pub fn mark_read(conn: &mut DbConnection, member_id: i64, id: i64, now: NaiveDateTime) -> Result<Notice, ApiError> {
-    let mut found = find(conn, member_id, id)?;
-    if found.read_at.is_none() {
-        diesel::update(member_notices::table.find(id).filter(member_notices::read_at.is_null()))
-            .set(member_notices::read_at.eq(now))
-            .execute(conn)?;
-        found.read_at = Some(now);
+    let found = find(conn, member_id, id)?;
+    if found.read_at.is_some() {
+        return Ok(found);
     }
-    Ok(found)
+    diesel::update(member_notices::table.find(id).filter(member_notices::read_at.is_null()))
+        .set(member_notices::read_at.eq(now))
+        .execute(conn)?;
+    // Read back: the time as stored (PostgreSQL keeps microseconds), as every later read says.
+    find(conn, member_id, id)
 }
 
 pub fn mark_all_read(conn: &mut DbConnection, member_id: i64, now: NaiveDateTime) -> Result<(), ApiError> {
