@@ -25,6 +25,20 @@ pub struct MemberChanges {
     pub password_hash: Option<String>,
 }
 
+#[derive(AsChangeset)]
+#[diesel(table_name = members)]
+struct Columns<'a> {
+    name: Option<&'a str>,
+    phone: Option<&'a str>,
+    sector: Option<Option<&'a str>>,
+    home_venue_id: Option<Option<i64>>,
+    standing_committee: Option<bool>,
+    active: Option<bool>,
+    roles: Option<String>,
+    password_hash: Option<&'a str>,
+    updated_at: NaiveDateTime,
+}
+
 /// Applies `changes` to the account `current` (inside the caller's transaction). A new
 /// password, a deactivation or other roles end every session of the account, by the one
 /// rule of [`sessions::end_all`]; true when they did.
@@ -41,31 +55,23 @@ pub fn update(
         roles: changes.roles.as_ref().is_some_and(|r| r.to_storage() != current.roles),
     };
     let target = members::table.filter(members::committee_id.eq(committee_id).and(members::id.eq(id)));
-    diesel::update(target).set(members::updated_at.eq(now)).execute(conn)?;
-    if let Some(name) = changes.name {
-        diesel::update(target).set(members::name.eq(name)).execute(conn)?;
-    }
-    if let Some(phone) = changes.phone {
-        diesel::update(target)
-            .set(members::phone.eq(phone))
-            .execute(conn)
-            .map_err(|e| crate::error::conflict_on_unique(e, ErrorCode::PhoneTaken))?;
-    }
-    if let Some(sector) = changes.sector {
-        diesel::update(target).set(members::sector.eq(sector)).execute(conn)?;
-    }
-    if let Some(home) = changes.home_venue_id {
-        diesel::update(target).set(members::home_venue_id.eq(home)).execute(conn)?;
-    }
-    if let Some(standing) = changes.standing_committee {
-        diesel::update(target).set(members::standing_committee.eq(standing)).execute(conn)?;
-    }
-    if let Some(active) = changes.active {
-        diesel::update(target).set(members::active.eq(active)).execute(conn)?;
-    }
-    if let Some(roles) = changes.roles {
-        diesel::update(target).set(members::roles.eq(roles.to_storage())).execute(conn)?;
-    }
+    // One statement for the account's own columns; a field left `None` is not set.
+    let columns = Columns {
+        name: changes.name.as_deref(),
+        phone: changes.phone.as_deref(),
+        sector: changes.sector.as_ref().map(|s| s.as_deref()),
+        home_venue_id: changes.home_venue_id,
+        standing_committee: changes.standing_committee,
+        active: changes.active,
+        roles: changes.roles.as_ref().map(Roles::to_storage),
+        password_hash: changes.password_hash.as_deref(),
+        updated_at: now,
+    };
+    diesel::update(target)
+        .set(&columns)
+        .execute(conn)
+        // The phone is the only unique column a change can collide on.
+        .map_err(|e| crate::error::conflict_on_unique(e, ErrorCode::PhoneTaken))?;
     if let Some(venues) = &changes.coordinator_venue_ids {
         store::set_coordinator_venues(conn, committee_id, id, venues)?;
     }
